@@ -1,0 +1,219 @@
+//! Passwords and their Argon2id hashes. Hashing runs on Tokio's blocking
+//! threads, at most one hash per core at a time, so that a burst of sign-ins
+//! never stalls the threads that serve other requests.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rand::rngs::OsRng;
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::config::Argon2Params;
+use crate::telemetry::spawn_blocking_in_span;
+use crate::tokens::Secret;
+
+/// Shortest password accepted, in bytes.
+pub const MIN_PASSWORD_BYTES: usize = 8;
+/// Longest password accepted, in bytes; longer input is never hashed.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// A password whose length is within bounds. `Debug` prints nothing.
+#[derive(Clone, Debug)]
+pub struct Password(Secret);
+
+/// Why a password cannot be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PasswordError {
+    /// Under [`MIN_PASSWORD_BYTES`].
+    #[error("password is shorter than {MIN_PASSWORD_BYTES} bytes")]
+    TooShort,
+    /// Over [`MAX_PASSWORD_BYTES`].
+    #[error("password is longer than {MAX_PASSWORD_BYTES} bytes")]
+    TooLong,
+}
+
+impl Password {
+    /// Checks the length of `value`.
+    pub fn new(value: String) -> Result<Self, PasswordError> {
+        match value.len() {
+            n if n < MIN_PASSWORD_BYTES => Err(PasswordError::TooShort),
+            n if n > MAX_PASSWORD_BYTES => Err(PasswordError::TooLong),
+            _ => Ok(Self(Secret::new(value))),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.0.expose().as_bytes()
+    }
+}
+
+/// The result of checking a password against a hash.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// The password does not match, or there was no hash to match.
+    Mismatch,
+    /// The password matches; `outdated` says the hash was made with weaker
+    /// settings than the current ones and should be made again.
+    Match {
+        /// Whether the hash should be made again with the current settings.
+        outdated: bool,
+    },
+}
+
+/// A hashing or verification failure that is not a wrong password.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HashError(String);
+
+/// Hashes and verifies passwords on a pool bounded by the number of cores.
+#[derive(Clone, Debug)]
+pub struct PasswordHasher {
+    params: Argon2Params,
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<OnceCell<String>>,
+}
+
+impl PasswordHasher {
+    /// Creates a hasher for new hashes of cost `params`.
+    pub fn new(params: Argon2Params) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            params,
+            permits: Arc::new(Semaphore::new(cores)),
+            dummy_hash: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// Hashes `password` with a fresh salt.
+    pub async fn hash(&self, password: &Password) -> Result<String, HashError> {
+        let password = password.clone();
+        let argon2 = self.argon2()?;
+        self.run(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon2
+                .hash_password(password.bytes(), &salt)
+                .map(|hash| hash.to_string())
+                .map_err(|e| HashError(e.to_string()))
+        })
+        .await
+    }
+
+    /// Checks `password` against `hash`. Without a hash (an unknown member)
+    /// it checks against a dummy hash of the same cost, so that the answer
+    /// takes as long either way, and reports a mismatch.
+    pub async fn verify(
+        &self,
+        password: &Password,
+        hash: Option<&str>,
+    ) -> Result<Verification, HashError> {
+        let (hash, known) = match hash {
+            Some(hash) => (hash.to_owned(), true),
+            None => (self.dummy_hash().await?.to_owned(), false),
+        };
+        let password = password.clone();
+        let params = self.params;
+        let verification = self
+            .run(move || {
+                let parsed = PasswordHash::new(&hash).map_err(|e| HashError(e.to_string()))?;
+                let matches = Argon2::default().verify_password(password.bytes(), &parsed).is_ok();
+                Ok(if matches && known {
+                    Verification::Match { outdated: is_outdated(&parsed, params) }
+                } else {
+                    Verification::Mismatch
+                })
+            })
+            .await?;
+        Ok(verification)
+    }
+
+    async fn dummy_hash(&self) -> Result<&str, HashError> {
+        let hash = self
+            .dummy_hash
+            .get_or_try_init(|| async {
+                let mut random = [0u8; 24];
+                rand::RngCore::fill_bytes(&mut OsRng, &mut random);
+                let filler = Password(Secret::new(to_hex(&random)));
+                self.hash(&filler).await
+            })
+            .await?;
+        Ok(hash)
+    }
+
+    fn argon2(&self) -> Result<Argon2<'static>, HashError> {
+        let params =
+            Params::new(self.params.memory_kib, self.params.passes, self.params.lanes, None)
+                .map_err(|e| HashError(e.to_string()))?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+
+    /// Runs `work` on a blocking thread once a core is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
+    ) -> Result<T, HashError> {
+        let _permit = self.permits.acquire().await.map_err(|e| HashError(e.to_string()))?;
+        spawn_blocking_in_span(work).await.map_err(|e| HashError(e.to_string()))?
+    }
+}
+
+/// Tells whether `hash` is weaker than `params` in any setting, or is not
+/// Argon2id at all.
+fn is_outdated(hash: &PasswordHash<'_>, params: Argon2Params) -> bool {
+    let Ok(stored) = Params::try_from(hash) else { return true };
+    hash.algorithm != argon2::ARGON2ID_IDENT
+        || stored.m_cost() < params.memory_kib
+        || stored.t_cost() < params.passes
+        || stored.p_cost() < params.lanes
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_length_bounds() {
+        assert_eq!(Password::new("1234567".into()).unwrap_err(), PasswordError::TooShort);
+        assert!(Password::new("12345678".into()).is_ok());
+        assert!(Password::new("x".repeat(1024)).is_ok());
+        assert_eq!(Password::new("x".repeat(1025)).unwrap_err(), PasswordError::TooLong);
+    }
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let hasher = PasswordHasher::new(Argon2Params::MINIMUM);
+        let password = Password::new("correct horse".into()).unwrap();
+        let hash = hasher.hash(&password).await.unwrap();
+        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+
+        let verified = hasher.verify(&password, Some(&hash)).await.unwrap();
+        assert_eq!(verified, Verification::Match { outdated: false });
+
+        let wrong = Password::new("wrong horse".into()).unwrap();
+        assert_eq!(hasher.verify(&wrong, Some(&hash)).await.unwrap(), Verification::Mismatch);
+    }
+
+    #[tokio::test]
+    async fn unknown_member_uses_dummy_hash() {
+        let hasher = PasswordHasher::new(Argon2Params::MINIMUM);
+        let password = Password::new("anything at all".into()).unwrap();
+        assert_eq!(hasher.verify(&password, None).await.unwrap(), Verification::Mismatch);
+        assert!(hasher.dummy_hash.get().is_some());
+    }
+
+    #[tokio::test]
+    async fn stronger_settings_mark_hash_outdated() {
+        let weak = PasswordHasher::new(Argon2Params::MINIMUM);
+        let password = Password::new("correct horse".into()).unwrap();
+        let hash = weak.hash(&password).await.unwrap();
+
+        let strong =
+            PasswordHasher::new(Argon2Params { memory_kib: 20 * 1024, ..Argon2Params::MINIMUM });
+        let verified = strong.verify(&password, Some(&hash)).await.unwrap();
+        assert_eq!(verified, Verification::Match { outdated: true });
+    }
+}

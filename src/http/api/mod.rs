@@ -1,0 +1,3 @@
+//! The member API, for bearers of an access token.
+
+pub mod me;

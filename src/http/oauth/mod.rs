@@ -1,0 +1,5 @@
+//! The OAuth endpoints.
+
+pub mod auth;
+pub mod token;
+pub mod tokeninfo;

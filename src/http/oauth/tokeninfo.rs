@@ -1,0 +1,42 @@
+//! `GET /oauth2/tokeninfo`: the token comes as `?access_token=` or as
+//! `Authorization: Bearer`, never both.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+
+use crate::http::bearer::{BearerError, bearer_token};
+use crate::http::error::ApiError;
+use crate::http::params::Params;
+use crate::oauth::OauthError;
+use crate::oauth::tokeninfo::{self, TokenInfo};
+use crate::state::AppState;
+
+/// Handles `GET /oauth2/tokeninfo`.
+pub async fn get(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Json<TokenInfo>, ApiError> {
+    let now = state.now();
+    let query = Params::from_query(uri.query())?;
+    let header_token = bearer_token(&headers).map_err(|error| match error {
+        BearerError::OtherScheme => {
+            OauthError::invalid_request("the Authorization header must use the Bearer scheme")
+        }
+        BearerError::Malformed => OauthError::invalid_request("malformed Authorization header"),
+    })?;
+
+    let token = match (query.secret("access_token"), header_token) {
+        (Some(token), None) | (None, Some(token)) => token,
+        (Some(_), Some(_)) => {
+            return Err(OauthError::invalid_request(
+                "send the token either as access_token or in the Authorization header, not both",
+            )
+            .into());
+        }
+        (None, None) => return Err(crate::oauth::missing("access_token").into()),
+    };
+    let info = tokeninfo::token_info(&state, &token, query.get("client_id"), now).await?;
+    Ok(Json(info))
+}

@@ -1,0 +1,34 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use crate::accounts::PasswordHasher;
+use crate::clock::{Clock, UnixTime};
+use crate::config::Config;
+use crate::store::Store;
+
+/// The server's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// The time source; read once per request.
+    pub clock: Arc<dyn Clock>,
+    /// The bounded Argon2id pool.
+    pub hasher: PasswordHasher,
+}
+
+impl AppState {
+    /// Builds the state for `store` and `config`.
+    pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let hasher = PasswordHasher::new(config.argon2);
+        Self { store, config: Arc::new(config), clock, hasher }
+    }
+
+    /// Reads the clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+}
