@@ -1,0 +1,6 @@
+//! Contract tests over real HTTP on loopback, each on SQLite and on
+//! PostgreSQL.
+
+mod support;
+
+mod auth;
