@@ -4,3 +4,6 @@
 mod support;
 
 mod auth;
+mod refresh;
+mod token;
+mod tokeninfo;
