@@ -4,6 +4,7 @@
 mod support;
 
 mod auth;
+mod bad_input;
 mod refresh;
 mod token;
 mod tokeninfo;
