@@ -64,7 +64,8 @@ async fn bad_input_repeated_parameters(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
     let form = "grant_type=authorization_code&code=a&code=b&client_id=web";
-    let response = post_raw(&app, "/oauth2/token", "application/x-www-form-urlencoded", form.into()).await;
+    let response =
+        post_raw(&app, "/oauth2/token", "application/x-www-form-urlencoded", form.into()).await;
     assert_error(response, 400, "invalid_request").await;
 
     let json = r#"{"grant_type":"password","grant_type":"password"}"#;
@@ -98,7 +99,12 @@ async fn bad_input_huge_body(backend: Backend) {
 async fn bad_input_other_media_type(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    for content_type in ["text/plain", "application/xml", "multipart/form-data; boundary=x", "application/json; charset=latin1"] {
+    for content_type in [
+        "text/plain",
+        "application/xml",
+        "multipart/form-data; boundary=x",
+        "application/json; charset=latin1",
+    ] {
         for path in ENDPOINTS {
             let response = post_raw(&app, path, content_type, b"a=b".to_vec()).await;
             assert_error(response, 415, "unsupported_media_type").await;
@@ -131,7 +137,8 @@ async fn bad_input_nul_byte(backend: Backend) {
     assert_error(response, 400, "invalid_request").await;
 
     let form = "grant_type=authorization_code&client_id=web%00&code=x";
-    let response = post_raw(&app, "/oauth2/token", "application/x-www-form-urlencoded", form.into()).await;
+    let response =
+        post_raw(&app, "/oauth2/token", "application/x-www-form-urlencoded", form.into()).await;
     assert_error(response, 400, "invalid_request").await;
 
     let response = app.tokeninfo("hka_\u{0}").await;
@@ -158,7 +165,8 @@ async fn bad_input_leaves_code_usable(backend: Backend) {
     let code = app.code(json!({})).await;
 
     let form = format!("grant_type=authorization_code&code={code}&code={code}&client_id=web");
-    let response = post_raw(&app, "/oauth2/token", "application/x-www-form-urlencoded", form.into()).await;
+    let response =
+        post_raw(&app, "/oauth2/token", "application/x-www-form-urlencoded", form.into()).await;
     assert_error(response, 400, "invalid_request").await;
     let response = app.exchange(&code, json!({"client_id": "web\u{0}"})).await;
     assert_error(response, 400, "invalid_request").await;

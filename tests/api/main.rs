@@ -5,6 +5,8 @@ mod support;
 
 mod auth;
 mod bad_input;
+mod cli;
 mod refresh;
+mod storage;
 mod token;
 mod tokeninfo;
