@@ -5,7 +5,19 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::support::{Backend, DEVICE, PASSWORD, TestApp, assert_error};
 
-backend_tests!(auth_password_grant_returns_code, auth_form_body_is_accepted,);
+backend_tests!(
+    auth_password_grant_returns_code,
+    auth_form_body_is_accepted,
+    auth_wrong_credentials_share_one_error,
+    auth_missing_parameters_are_invalid_request,
+    auth_bad_response_type_is_unsupported,
+    auth_bad_access_type_is_invalid_request,
+    auth_unknown_client_is_invalid_client,
+    auth_mobile_without_device_is_invalid_request,
+    auth_unknown_grant_type_is_unsupported,
+    auth_username_spellings_are_one_member,
+    auth_scope_is_ignored,
+);
 
 async fn auth_password_grant_returns_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;

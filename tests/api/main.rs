@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod refresh;
+mod standard_client;
 mod storage;
 mod token;
 mod tokeninfo;
