@@ -21,6 +21,7 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    #[allow(clippy::disallowed_methods)]
     fn now(&self) -> UnixTime {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
