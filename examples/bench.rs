@@ -20,7 +20,9 @@ use hdrhistogram::Histogram;
 use hktia_portal::accounts::{Password, PasswordHasher};
 use hktia_portal::clock::{Clock, SystemClock};
 use hktia_portal::config::Argon2Params;
-use hktia_portal::store::{ClientKind, IssuedTokens, NewClient, NewCode, NewGrant, NewMember, Store};
+use hktia_portal::store::{
+    ClientKind, IssuedTokens, NewClient, NewCode, NewGrant, NewMember, Store,
+};
 use hktia_portal::tokens::{self, Secret, TokenKind};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -124,13 +126,20 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn seed(url: &str, out: &Path, members: usize, codes: usize, chains: usize) -> anyhow::Result<()> {
+async fn seed(
+    url: &str,
+    out: &Path,
+    members: usize,
+    codes: usize,
+    chains: usize,
+) -> anyhow::Result<()> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
     let now = SystemClock.now();
     std::fs::create_dir_all(out)?;
 
-    let client = NewClient { id: CLIENT, kind: ClientKind::Web, name: "Benchmark", redirect_uris: &[], now };
+    let client =
+        NewClient { id: CLIENT, kind: ClientKind::Web, name: "Benchmark", redirect_uris: &[], now };
     store.insert_client(&client).await?;
     // Every member shares one hash: the work measured is the server's, not
     // the seeding's.
@@ -196,9 +205,16 @@ async fn insert_code(store: &Store, member_id: i64, now: i64) -> anyhow::Result<
 /// tokens of the new session.
 async fn open_session(store: &Store, member_id: i64, now: i64) -> anyhow::Result<(String, String)> {
     let code = Secret::new(insert_code(store, member_id, now).await?);
-    let (access, refresh) = (tokens::generate(TokenKind::Access), tokens::generate(TokenKind::Refresh));
+    let (access, refresh) =
+        (tokens::generate(TokenKind::Access), tokens::generate(TokenKind::Refresh));
     let grant_id = tokens::random_id();
-    let grant = NewGrant { id: &grant_id, member_id, client_id: CLIENT, device_id: None, access_type: "offline" };
+    let grant = NewGrant {
+        id: &grant_id,
+        member_id,
+        client_id: CLIENT,
+        device_id: None,
+        access_type: "offline",
+    };
     let issued = IssuedTokens {
         access: &access.digest(),
         access_expires_at: now + 24 * 3600,
@@ -254,9 +270,15 @@ struct Load {
 }
 
 impl Load {
-    async fn new(base: String, seeds: &Path, scenario: Scenario, connections: usize) -> anyhow::Result<Arc<Self>> {
+    async fn new(
+        base: String,
+        seeds: &Path,
+        scenario: Scenario,
+        connections: usize,
+    ) -> anyhow::Result<Arc<Self>> {
         let lines = |name: &str| -> anyhow::Result<Vec<String>> {
-            let text = std::fs::read_to_string(seeds.join(name)).with_context(|| format!("cannot read {name}"))?;
+            let text = std::fs::read_to_string(seeds.join(name))
+                .with_context(|| format!("cannot read {name}"))?;
             Ok(text.lines().map(str::to_owned).collect())
         };
         Ok(Arc::new(Self {
@@ -325,7 +347,11 @@ impl Load {
                            "client_id": CLIENT, "username": username, "password": PASSWORD})
                 }
             };
-            let path = if matches!(self.scenario, Scenario::Signin) { "/oauth2/auth" } else { "/oauth2/token" };
+            let path = if matches!(self.scenario, Scenario::Signin) {
+                "/oauth2/auth"
+            } else {
+                "/oauth2/token"
+            };
             let sent = Instant::now();
             let response = self.http.post(format!("{}{path}", self.base)).json(&body).send().await;
             let answer: Option<Value> = match response {
