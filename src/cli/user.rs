@@ -40,6 +40,11 @@ pub enum UserCommand {
         /// The username.
         name: String,
     },
+    /// Lift a member's sign-in pause after repeated failed sign-ins.
+    Unlock {
+        /// The username.
+        name: String,
+    },
     /// Replace a member's password and end their sessions; the password is
     /// the first line of standard input.
     SetPassword {
@@ -74,6 +79,10 @@ pub async fn run(command: UserCommand, store: &Store, config: Config) -> anyhow:
         UserCommand::Enable { name } => {
             accounts::set_disabled(store, &name, false, now).await?;
             println!("user {:?} enabled", name.trim());
+        }
+        UserCommand::Unlock { name } => {
+            accounts::unlock(store, &name, now).await?;
+            println!("user {:?} unlocked", name.trim());
         }
         UserCommand::SetPassword { name, .. } => {
             let password = read_password()?;

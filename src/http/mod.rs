@@ -8,6 +8,9 @@ pub mod error;
 pub mod middleware;
 pub mod oauth;
 pub mod params;
+pub mod rate_limit;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -46,12 +49,14 @@ pub fn router(state: AppState) -> Router {
         .route(TOKEN_PATH, post(oauth::token::post))
         .route(TOKENINFO_PATH, get(oauth::tokeninfo::get))
         .layer(no_store);
+    let rate_limits = Arc::new(rate_limit::RateLimits::new(&state.config));
 
     Router::new()
         .merge(token_routes)
         .route(ME_PATH, get(api::me::get))
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_rate))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn(middleware::request_context))
         .with_state(state)

@@ -4,3 +4,6 @@
 mod support;
 
 mod auth;
+mod lockout;
+mod rate_limit;
+mod signin;
