@@ -5,5 +5,8 @@ mod support;
 
 mod auth;
 mod lockout;
+mod metadata;
 mod rate_limit;
+mod revoke;
+mod sessions;
 mod signin;
