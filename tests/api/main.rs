@@ -4,6 +4,8 @@
 mod support;
 
 mod auth;
+mod cli;
+mod lifecycle;
 mod lockout;
 mod metadata;
 mod rate_limit;
