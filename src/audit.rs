@@ -1,9 +1,9 @@
 //! The audit trail: security events, each written as a row of
 //! `audit_events` and as a log line, at `warn` when it may mean an attack or
-//! an administrator's intervention and at `info` otherwise. An event holds
-//! ids, a client address and a short reason; never a password, code or
-//! token, and never the username typed for an unknown member, which is
-//! sometimes a password typed into the wrong field.
+//! an administrator's intervention and at `info` otherwise. An event
+//! contains ids, a client address and a short reason. It never contains a
+//! password, code or token, nor the username typed for an unknown member,
+//! which is sometimes a password typed into the wrong field.
 
 use std::net::IpAddr;
 

@@ -19,13 +19,14 @@ pub struct Config {
     /// (`PORTAL_REFRESH_GRACE`, 10 s; 0 turns the grace window off).
     pub refresh_grace: Duration,
     /// Failed sign-ins of one member before sign-in is paused
-    /// (`PORTAL_LOGIN_MAX_FAILURES`, 5).
+    /// (`PORTAL_LOGIN_MAX_FAILURES`, 5; 0 turns the pause off).
     pub login_max_failures: u32,
     /// First pause after too many failures; it doubles with each further
-    /// failure, up to an hour (`PORTAL_LOGIN_LOCKOUT`, 60 s).
+    /// failure, up to an hour (`PORTAL_LOGIN_LOCKOUT`, 60 s, at most
+    /// 3600 s).
     pub login_lockout: Duration,
     /// Sign-in attempts per minute from one client address
-    /// (`PORTAL_SIGNIN_RATE`, 30).
+    /// (`PORTAL_SIGNIN_RATE`, 30; 0 turns the limit off).
     pub signin_rate: u32,
     /// Requests per second from one client address on every endpoint
     /// (`PORTAL_RATE_LIMIT`, 0 = off).
@@ -64,7 +65,7 @@ pub struct Argon2Params {
     pub lanes: u32,
 }
 
-/// The longest sign-in pause: the pause doubles with each failure past
+/// Maximum sign-in pause: the pause doubles with each failure past
 /// [`Config::login_max_failures`] until it reaches this.
 pub const MAX_LOGIN_PAUSE: Duration = Duration::from_secs(3600);
 

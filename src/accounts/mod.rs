@@ -17,8 +17,8 @@ use crate::clock::UnixTime;
 use crate::config::{Config, MAX_LOGIN_PAUSE};
 use crate::store::{LockoutPolicy, MemberRecord, NewMember, Reservation, Store, StoreError};
 
-/// Why a sign-in failed. Clients see one error for the first three
-/// variants; the variant goes to the log.
+/// The reason a sign-in failed. Clients see one error for the first three
+/// variants, and the audit trail records the variant.
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
     /// No member has that username.

@@ -131,7 +131,7 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// Middleware: finds the client address, answers `429 too_many_requests`
+/// Middleware: finds the client address, returns `429 too_many_requests`
 /// with `Retry-After` over a limit, and otherwise passes the request on
 /// with its [`ClientAddress`].
 pub async fn limit_rate(

@@ -29,8 +29,8 @@ pub struct RevokeRequest {
 
 /// Ends the session of the token. An unknown, expired or already revoked
 /// token succeeds too (RFC 7009 section 2.2), so that a client cannot learn
-/// which tokens exist; a token of another client is left alone and fails
-/// with `unauthorized_client`.
+/// which tokens exist. A token of another client is left alone, and the
+/// request fails with `unauthorized_client`.
 pub async fn revoke(
     state: &AppState,
     request: &RevokeRequest,

@@ -25,7 +25,7 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
-/// Which audit events to list.
+/// A filter on audit events.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AuditFilter {
     /// Only events of this member.

@@ -1,6 +1,6 @@
 //! Counting failed sign-ins: `members.failed_logins` and `locked_until` for
 //! members, and the `unknown_signins` table for usernames that belong to no
-//! member, so that a pause never tells whether a username exists.
+//! member, so that a pause never reveals whether a username exists.
 //!
 //! An attempt is reserved before the password is hashed: one conditional
 //! `UPDATE` counts it as a failure and, once the count reaches the limit,
@@ -30,7 +30,7 @@ pub struct LockoutPolicy {
     pub max_failures: i64,
     /// The first pause, which doubles with each further failure.
     pub first_pause: i64,
-    /// The longest pause.
+    /// The maximum pause.
     pub max_pause: i64,
 }
 
@@ -148,8 +148,9 @@ impl Store {
     }
 }
 
-/// A reservation that found the row paused. The pause may have ended
-/// between the update and the read; the caller then waits one second.
+/// Returns the pause that a failed reservation found. The pause may have
+/// ended between the update and the read, and then the caller waits one
+/// second.
 fn paused_until(until: Option<UnixTime>, now: UnixTime) -> Reservation {
     Reservation::Paused { until: until.unwrap_or(now).max(now + 1) }
 }

@@ -99,8 +99,8 @@ async fn lifecycle_cleanup_keeps_live_rows(backend: Backend) {
     let removed = cleanup(store, now, config.audit_retention).await.unwrap();
 
     // The revoked session and the expired online one go, each with its
-    // tokens and code; so do the unused code, the audit events and the
-    // unknown username of the first day.
+    // tokens and code. The unused code, the audit events and the unknown
+    // username of the first day go too.
     assert_eq!(removed.sessions, 2);
     assert_eq!(removed.codes, 1);
     assert_eq!(removed.tokens, 0, "expired tokens of ended sessions go with them");
