@@ -251,10 +251,10 @@ pub async fn set_password(
     password: &Password,
     now: UnixTime,
 ) -> Result<(), AccountError> {
-    let member = existing_member(store, username).await?;
+    let name = Username::normalize(username);
+    let member = existing_member(store, &name).await?;
     let hash = hasher.hash(password).await?;
-    let key = Username::normalize(username).key;
-    store.set_member_password(&key, &hash, now).await.map_err(AccountError::Store)?;
+    store.set_member_password(&name.key, &hash, now).await.map_err(AccountError::Store)?;
     AuditEntry::new(Event::PasswordChanged)
         .member(member.id, &member.username)
         .record(store, now)
@@ -269,9 +269,9 @@ pub async fn set_disabled(
     disabled: bool,
     now: UnixTime,
 ) -> Result<(), AccountError> {
-    let member = existing_member(store, username).await?;
-    let key = Username::normalize(username).key;
-    store.set_member_disabled(&key, disabled, now).await.map_err(AccountError::Store)?;
+    let name = Username::normalize(username);
+    let member = existing_member(store, &name).await?;
+    store.set_member_disabled(&name.key, disabled, now).await.map_err(AccountError::Store)?;
     let event = if disabled { Event::MemberDisabled } else { Event::MemberEnabled };
     AuditEntry::new(event).member(member.id, &member.username).record(store, now).await;
     Ok(())
@@ -280,9 +280,9 @@ pub async fn set_disabled(
 /// Lifts a member's sign-in pause and clears their count of failures, for
 /// an administrator who has checked that the member is the one signing in.
 pub async fn unlock(store: &Store, username: &str, now: UnixTime) -> Result<(), AccountError> {
-    let member = existing_member(store, username).await?;
-    let key = Username::normalize(username).key;
-    store.clear_signin_failures(&key).await.map_err(AccountError::Store)?;
+    let name = Username::normalize(username);
+    let member = existing_member(store, &name).await?;
+    store.clear_signin_failures(&name.key).await.map_err(AccountError::Store)?;
     AuditEntry::new(Event::MemberUnlocked)
         .member(member.id, &member.username)
         .record(store, now)
@@ -290,13 +290,11 @@ pub async fn unlock(store: &Store, username: &str, now: UnixTime) -> Result<(), 
     Ok(())
 }
 
-/// Finds the member named `username`, or fails with
-/// [`AccountError::NotFound`].
-pub async fn existing_member(store: &Store, username: &str) -> Result<MemberRecord, AccountError> {
-    let name = Username::normalize(username);
+/// Finds the member named `name`, or fails with [`AccountError::NotFound`].
+async fn existing_member(store: &Store, name: &Username) -> Result<MemberRecord, AccountError> {
     match store.find_member(&name.key).await {
         Ok(Some(member)) => Ok(member),
-        Ok(None) => Err(AccountError::NotFound(name.display)),
+        Ok(None) => Err(AccountError::NotFound(name.display.clone())),
         Err(error) => Err(AccountError::Store(error)),
     }
 }

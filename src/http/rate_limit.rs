@@ -67,8 +67,9 @@ impl RateLimits {
     /// Returns the client address: the peer's, unless the peer is a trusted
     /// proxy. Then `X-Forwarded-For` is read from the right, skipping
     /// trusted proxies, and the first other address is the client's.
+    /// IPv4-mapped IPv6 addresses are read as IPv4.
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let mut client = peer?;
+        let mut client = peer?.to_canonical();
         if !self.trusted_proxies.contains(&client) {
             return Some(client);
         }
@@ -92,9 +93,10 @@ impl RateLimits {
     /// at least 1, when it is over a limit.
     fn check(&self, address: IpAddr, signin: bool) -> Result<(), u64> {
         self.retain_recent_now_and_then();
+        let key = limit_key(address);
         let limiters = [self.every_request.as_ref(), self.signin.as_ref().filter(|_| signin)];
         for limiter in limiters.into_iter().flatten() {
-            if let Err(not_until) = limiter.check_key(&address) {
+            if let Err(not_until) = limiter.check_key(&key) {
                 let wait = not_until.wait_time_from(limiter.clock().now());
                 return Err(wait.as_secs_f64().ceil().max(1.0) as u64);
             }
@@ -125,10 +127,26 @@ impl RateLimits {
     }
 }
 
+/// Returns the key a client address is limited under: an IPv4 address as
+/// it is (also when written as an IPv4-mapped IPv6 address), and an IPv6
+/// address by its /64 network, because one subscriber usually holds a
+/// whole /64 and could otherwise change address at every request.
+fn limit_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
+}
+
 /// Reads one `X-Forwarded-For` entry: an IP address, possibly with a port.
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     let hop = hop.trim();
-    hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+    let address =
+        hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()));
+    address.map(|address| address.to_canonical())
 }
 
 /// Middleware: finds the client address, returns `429 too_many_requests`
@@ -197,10 +215,25 @@ mod tests {
     }
 
     #[test]
+    fn mapped_peer_matches_trusted_ipv4() {
+        let limits = limits(&["127.0.0.1"]);
+        let headers = forwarded("203.0.113.9");
+        assert_eq!(limits.client_address(ip("::ffff:127.0.0.1"), &headers), ip("203.0.113.9"));
+    }
+
+    #[test]
     fn hop_with_port_is_read() {
         let limits = limits(&["10.0.0.1"]);
         let headers = forwarded("[2001:db8::1]:4711");
         assert_eq!(limits.client_address(ip("10.0.0.1"), &headers), ip("2001:db8::1"));
+    }
+
+    #[test]
+    fn ipv6_is_limited_by_its_64_network() {
+        let first = limit_key("2001:db8:1:2:aaaa::1".parse().unwrap());
+        assert_eq!(first, limit_key("2001:db8:1:2:bbbb::2".parse().unwrap()));
+        assert_ne!(first, limit_key("2001:db8:1:3::1".parse().unwrap()));
+        assert_eq!(limit_key("::ffff:192.0.2.1".parse().unwrap()), ip("192.0.2.1").unwrap());
     }
 
     #[test]
