@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use hktia_portal::clock::{Clock, SystemClock};
 use hktia_portal::config::Config;
 use serde_json::{Value, json};
 
@@ -72,16 +73,21 @@ async fn cli_user_unlock_lifts_pause(backend: Backend) {
         ..Config::default()
     };
     let app = TestApp::spawn_with(backend, config).await;
+    // `user list` reads the system clock, so the pause must last past it.
+    app.clock.advance(SystemClock.now() - app.state.now());
     for _ in 0..2 {
         app.sign_in_as("alice", "wrong password!", json!({})).await;
     }
     let paused = app.sign_in_as("alice", PASSWORD, json!({})).await;
     assert_error(paused, 429, "too_many_requests").await;
+    let listed = stdout(&app.cli(&["user", "list"], ""));
+    assert!(listed.contains("paused until "), "{listed}");
 
     let output = app.cli(&["user", "unlock", "Alice"], "");
 
     assert_eq!(stdout(&output), "user \"Alice\" unlocked\n");
     assert_eq!(app.sign_in_as("alice", PASSWORD, json!({})).await.status(), 200);
+    assert!(!stdout(&app.cli(&["user", "list"], "")).contains("paused"));
     let events = stdout(&app.cli(&["audit", "list", "--member", "alice", "--json"], ""));
     assert!(events.contains("member_unlocked"));
     let missing = app.cli(&["user", "unlock", "nobody"], "");
