@@ -47,9 +47,10 @@ pub enum Reservation {
 }
 
 /// The new `locked_until` of a row whose `failed_logins` is about to grow
-/// by one: none below `$3` failures, then `$4` seconds doubled for each
+/// by one: no pause below `$3` failures, then `$4` seconds doubled for each
 /// failure past `$3`, at most `$5` seconds after `$2`. The shift stays
-/// below 12, because 2^12 seconds exceed the longest pause allowed.
+/// below 12 because 2^12 seconds exceed the maximum pause of an hour, and a
+/// larger shift would overflow PostgreSQL's 32-bit integer.
 const PAUSE_UNTIL: &str = "CASE \
      WHEN failed_logins + 1 < $3 THEN NULL \
      WHEN failed_logins + 1 - $3 >= 12 THEN $2 + $5 \
