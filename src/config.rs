@@ -19,13 +19,14 @@ pub struct Config {
     /// (`PORTAL_REFRESH_GRACE`, 10 s; 0 turns the grace window off).
     pub refresh_grace: Duration,
     /// Failed sign-ins of one member before sign-in is paused
-    /// (`PORTAL_LOGIN_MAX_FAILURES`, 5).
+    /// (`PORTAL_LOGIN_MAX_FAILURES`, 5; 0 turns the pause off).
     pub login_max_failures: u32,
     /// First pause after too many failures; it doubles with each further
-    /// failure, up to an hour (`PORTAL_LOGIN_LOCKOUT`, 60 s).
+    /// failure, up to an hour (`PORTAL_LOGIN_LOCKOUT`, 60 s, at most
+    /// 3600 s).
     pub login_lockout: Duration,
     /// Sign-in attempts per minute from one client address
-    /// (`PORTAL_SIGNIN_RATE`, 30).
+    /// (`PORTAL_SIGNIN_RATE`, 30; 0 turns the limit off).
     pub signin_rate: u32,
     /// Requests per second from one client address on every endpoint
     /// (`PORTAL_RATE_LIMIT`, 0 = off).
@@ -37,6 +38,18 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Argon2id cost for new password hashes.
     pub argon2: Argon2Params,
+    /// The server's base URL, the `issuer` of its metadata
+    /// (`PORTAL_ISSUER`, such as `https://login.example.org`). Unset by
+    /// default: each metadata request then names `http://` and its own
+    /// `Host` header, which is right only for local use.
+    pub issuer: Option<String>,
+    /// How long audit events, and the failed sign-ins of unknown usernames,
+    /// are kept (`PORTAL_AUDIT_RETENTION`, 7,776,000 s or 90 days).
+    pub audit_retention: Duration,
+    /// Time between two runs of the task that deletes expired codes, tokens
+    /// and sessions and old audit events (`PORTAL_CLEANUP_INTERVAL`,
+    /// 3600 s).
+    pub cleanup_interval: Duration,
 }
 
 /// Argon2id cost parameters. The defaults are the floor that OWASP's
@@ -51,6 +64,10 @@ pub struct Argon2Params {
     /// Lanes (`PORTAL_ARGON2_LANES`, 1).
     pub lanes: u32,
 }
+
+/// Maximum sign-in pause: the pause doubles with each failure past
+/// [`Config::login_max_failures`] until it reaches this.
+pub const MAX_LOGIN_PAUSE: Duration = Duration::from_secs(3600);
 
 impl Argon2Params {
     /// The weakest cost accepted: 19 MiB, 2 passes, 1 lane.
@@ -89,6 +106,9 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             argon2: Argon2Params::MINIMUM,
+            issuer: None,
+            audit_retention: Duration::from_secs(90 * 24 * 3600),
+            cleanup_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -125,6 +145,11 @@ impl Config {
             ));
         }
 
+        let login_lockout = env.positive_seconds("PORTAL_LOGIN_LOCKOUT", defaults.login_lockout)?;
+        if login_lockout > MAX_LOGIN_PAUSE {
+            return Err(env.invalid("PORTAL_LOGIN_LOCKOUT", "must be at most 3600 seconds"));
+        }
+
         Ok(Self {
             access_token_ttl: env
                 .positive_seconds("PORTAL_ACCESS_TOKEN_TTL", defaults.access_token_ttl)?,
@@ -134,12 +159,17 @@ impl Config {
             refresh_grace: env.seconds("PORTAL_REFRESH_GRACE", defaults.refresh_grace)?,
             login_max_failures: env
                 .number("PORTAL_LOGIN_MAX_FAILURES", defaults.login_max_failures)?,
-            login_lockout: env.positive_seconds("PORTAL_LOGIN_LOCKOUT", defaults.login_lockout)?,
+            login_lockout,
             signin_rate: env.number("PORTAL_SIGNIN_RATE", defaults.signin_rate)?,
             rate_limit: env.number("PORTAL_RATE_LIMIT", defaults.rate_limit)?,
             trusted_proxies: env.addresses("PORTAL_TRUSTED_PROXIES")?,
             log_format: env.log_format("PORTAL_LOG_FORMAT")?,
             argon2,
+            issuer: env.issuer("PORTAL_ISSUER")?,
+            audit_retention: env
+                .positive_seconds("PORTAL_AUDIT_RETENTION", defaults.audit_retention)?,
+            cleanup_interval: env
+                .positive_seconds("PORTAL_CLEANUP_INTERVAL", defaults.cleanup_interval)?,
         })
     }
 }
@@ -197,6 +227,22 @@ impl Env<'_> {
             .collect()
     }
 
+    /// Reads an absolute `http` or `https` URL without query or fragment,
+    /// dropping a trailing slash so that endpoint URLs can be appended.
+    fn issuer(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        let valid = url::Url::parse(&value).is_ok_and(|url| {
+            matches!(url.scheme(), "http" | "https")
+                && url.host().is_some()
+                && url.query().is_none()
+                && url.fragment().is_none()
+        });
+        if !valid {
+            return Err(self.invalid(name, "expected an http or https URL without query"));
+        }
+        Ok(Some(value.trim_end_matches('/').to_owned()))
+    }
+
     fn log_format(&self, name: &'static str) -> Result<LogFormat, ConfigError> {
         match self.get(name).as_deref() {
             None | Some("text") => Ok(LogFormat::Text),
@@ -245,6 +291,28 @@ mod tests {
     fn trusted_proxies_are_parsed() {
         let config = config(&[("PORTAL_TRUSTED_PROXIES", "127.0.0.1, ::1")]).unwrap();
         assert_eq!(config.trusted_proxies.len(), 2);
+    }
+
+    #[test]
+    fn lockout_above_an_hour_is_rejected() {
+        assert!(config(&[("PORTAL_LOGIN_LOCKOUT", "3601")]).is_err());
+        assert!(config(&[("PORTAL_LOGIN_LOCKOUT", "3600")]).is_ok());
+    }
+
+    #[test]
+    fn issuer_is_checked_and_trimmed() {
+        let parsed = config(&[("PORTAL_ISSUER", "https://login.example.org/")]).unwrap();
+        assert_eq!(parsed.issuer.as_deref(), Some("https://login.example.org"));
+        assert!(config(&[("PORTAL_ISSUER", "login.example.org")]).is_err());
+        assert!(config(&[("PORTAL_ISSUER", "https://a.example/?x=1")]).is_err());
+    }
+
+    #[test]
+    fn retention_and_cleanup_defaults() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.audit_retention, Duration::from_secs(7_776_000));
+        assert_eq!(config.cleanup_interval, Duration::from_secs(3600));
+        assert_eq!(config.issuer, None);
     }
 
     #[test]

@@ -20,6 +20,8 @@
 //! - [`cli`]: the commands; `serve` starts [`server`].
 //! - [`config`], [`clock`], [`tokens`], [`telemetry`], [`state`]: settings,
 //!   the injected time source, secret tokens, logging, shared state.
+//! - [`audit`]: security events, to the `audit_events` table and the log.
+//! - [`cleanup`]: the task `serve` starts to delete expired rows.
 //!
 //! # One request's path
 //!
@@ -35,6 +37,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod accounts;
+pub mod audit;
+pub mod cleanup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -3,6 +3,7 @@
 //! never stalls the threads that serve other requests.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -72,6 +73,7 @@ pub struct PasswordHasher {
     params: Argon2Params,
     permits: Arc<Semaphore>,
     dummy_hash: Arc<OnceCell<String>>,
+    verifications: Arc<AtomicU64>,
 }
 
 impl PasswordHasher {
@@ -82,6 +84,7 @@ impl PasswordHasher {
             params,
             permits: Arc::new(Semaphore::new(cores)),
             dummy_hash: Arc::new(OnceCell::new()),
+            verifications: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -124,7 +127,14 @@ impl PasswordHasher {
                 })
             })
             .await?;
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         Ok(verification)
+    }
+
+    /// Returns how many Argon2 verifications this hasher has run, against
+    /// stored and dummy hashes alike.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     async fn dummy_hash(&self) -> Result<&str, HashError> {

@@ -1,6 +1,7 @@
 //! The command line: one file per command. Every command opens the
 //! database and applies pending migrations first.
 
+mod audit;
 mod client;
 mod demo;
 mod serve;
@@ -40,6 +41,9 @@ pub enum Command {
     /// Manage applications.
     #[command(subcommand)]
     Client(client::ClientCommand),
+    /// Read the audit trail of security events.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Runs the parsed command.
@@ -53,6 +57,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         }
         Command::User(command) => user::run(command, &store, config).await,
         Command::Client(command) => client::run(command, &store).await,
+        Command::Audit(command) => audit::run(command, &store).await,
     };
     store.close().await;
     result

@@ -36,7 +36,10 @@ pub async fn run(args: ServeArgs, store: Store, config: Config) -> anyhow::Resul
         super::demo::prepare(&state, address).await?;
     }
     tracing::info!(%address, "listening");
-    crate::server::run(listener, state, crate::server::shutdown_signal()).await?;
+    let cleanup = tokio::spawn(crate::cleanup::run_periodically(state.clone()));
+    let served = crate::server::run(listener, state, crate::server::shutdown_signal()).await;
+    cleanup.abort();
+    served?;
     tracing::info!("server stopped");
     Ok(())
 }

@@ -40,6 +40,11 @@ pub enum UserCommand {
         /// The username.
         name: String,
     },
+    /// Lift a member's sign-in pause after repeated failed sign-ins.
+    Unlock {
+        /// The username.
+        name: String,
+    },
     /// Replace a member's password and end their sessions; the password is
     /// the first line of standard input.
     SetPassword {
@@ -66,7 +71,7 @@ pub async fn run(command: UserCommand, store: &Store, config: Config) -> anyhow:
             accounts::add_member(store, &hasher, &details, &password, now).await?;
             println!("user {:?} added", username.trim());
         }
-        UserCommand::List => list(store).await?,
+        UserCommand::List => list(store, now).await?,
         UserCommand::Disable { name } => {
             accounts::set_disabled(store, &name, true, now).await?;
             println!("user {:?} disabled", name.trim());
@@ -74,6 +79,10 @@ pub async fn run(command: UserCommand, store: &Store, config: Config) -> anyhow:
         UserCommand::Enable { name } => {
             accounts::set_disabled(store, &name, false, now).await?;
             println!("user {:?} enabled", name.trim());
+        }
+        UserCommand::Unlock { name } => {
+            accounts::unlock(store, &name, now).await?;
+            println!("user {:?} unlocked", name.trim());
         }
         UserCommand::SetPassword { name, .. } => {
             let password = read_password()?;
@@ -84,19 +93,17 @@ pub async fn run(command: UserCommand, store: &Store, config: Config) -> anyhow:
     Ok(())
 }
 
-async fn list(store: &Store) -> anyhow::Result<()> {
+async fn list(store: &Store, now: i64) -> anyhow::Result<()> {
     let members = store.list_members().await?;
     let rows: Vec<[String; 5]> = members
         .into_iter()
         .map(|m| {
-            let status = if m.disabled { "disabled" } else { "active" };
-            [
-                m.username,
-                m.display_name,
-                m.email.unwrap_or_default(),
-                status.to_owned(),
-                rfc3339(m.created_at),
-            ]
+            let status = match m.locked_until {
+                _ if m.disabled => "disabled".to_owned(),
+                Some(until) if until > now => format!("paused until {}", rfc3339(until)),
+                _ => "active".to_owned(),
+            };
+            [m.username, m.display_name, m.email.unwrap_or_default(), status, rfc3339(m.created_at)]
         })
         .collect();
     super::client::print_table(&["USERNAME", "DISPLAY NAME", "EMAIL", "STATUS", "CREATED"], &rows);

@@ -27,6 +27,8 @@ pub enum ApiError {
     NotFound,
     /// A known path with another method.
     MethodNotAllowed,
+    /// A session id that names no live session of the caller's.
+    SessionNotFound,
 }
 
 /// The JSON body of every error.
@@ -82,6 +84,11 @@ impl ApiError {
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "this endpoint does not take that method; see the Allow header".to_owned(),
+            ),
+            ApiError::SessionNotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "you have no live session with that id".to_owned(),
             ),
         }
     }
@@ -196,6 +203,7 @@ mod tests {
             ),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+            (ApiError::SessionNotFound, 404, "not_found"),
             (ApiError::Oauth(OauthError::Unavailable), 503, "temporarily_unavailable"),
             (ApiError::Oauth(OauthError::Internal("x".into())), 500, "server_error"),
         ];

@@ -11,9 +11,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use axum::body::Bytes;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
+use http_body_util::BodyExt;
 use serde::de::{Deserializer, MapAccess, Visitor};
 
 use super::error::ApiError;
@@ -22,6 +25,10 @@ use crate::tokens::Secret;
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most of an oversized body that is read and thrown away before the 413.
+const MAX_DRAINED_BYTES: usize = 4 * 1024 * 1024;
+/// Longest time spent throwing an oversized body away.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Request parameters by name.
 #[derive(Debug, Default)]
@@ -74,20 +81,15 @@ impl<S: Send + Sync> FromRequest<S> for Params {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let kind = body_kind(request.headers())?;
         let declared = request
             .headers()
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
-            return Err(ApiError::TooLarge);
-        }
+        let kind = body_kind(request.headers());
+        let body = read_body(request.into_body(), declared).await?;
 
-        let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|_| ApiError::TooLarge)?;
-        let params = match kind {
+        let params = match kind? {
             BodyKind::Json => parse_json(&body)?,
             BodyKind::Form => parse_form(&body)?,
             BodyKind::Missing if body.is_empty() => Params::default(),
@@ -95,6 +97,43 @@ impl<S: Send + Sync> FromRequest<S> for Params {
         };
         Ok(params)
     }
+}
+
+/// Reads a body of at most [`MAX_BODY_BYTES`]. A longer one is read on and
+/// thrown away, up to [`MAX_DRAINED_BYTES`] and [`DRAIN_TIMEOUT`], so that
+/// the client gets the 413 instead of a connection reset mid-upload.
+async fn read_body(mut body: Body, declared: Option<usize>) -> Result<Bytes, ApiError> {
+    let mut buffer = Vec::new();
+    let mut overflowed = declared.is_some_and(|length| length > MAX_BODY_BYTES);
+    while !overflowed && let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| unreadable_body())?;
+        let Ok(data) = frame.into_data() else { continue };
+        overflowed = buffer.len() + data.len() > MAX_BODY_BYTES;
+        buffer.extend_from_slice(&data);
+    }
+    if !overflowed {
+        return Ok(Bytes::from(buffer));
+    }
+
+    if declared.is_none_or(|length| length <= MAX_DRAINED_BYTES) {
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain(body)).await;
+    }
+    Err(ApiError::TooLarge)
+}
+
+/// Reads and discards the rest of a body, up to [`MAX_DRAINED_BYTES`].
+async fn drain(mut body: Body) {
+    let mut drained = 0;
+    while let Some(Ok(frame)) = body.frame().await {
+        drained += frame.data_ref().map_or(0, |data| data.len());
+        if drained > MAX_DRAINED_BYTES {
+            return;
+        }
+    }
+}
+
+fn unreadable_body() -> ApiError {
+    ApiError::Oauth(OauthError::invalid_request("the request body could not be read"))
 }
 
 enum BodyKind {

@@ -1,8 +1,10 @@
 //! Issuing authorization codes: the password grant of `POST /oauth2/auth`,
 //! and the code the browser flow issues once a member allows it.
 
+use std::net::IpAddr;
+
 use super::{AccessType, OauthError, pkce, required};
-use crate::accounts::{self, Password};
+use crate::accounts::{self, Password, SignInAttempt};
 use crate::clock::UnixTime;
 use crate::state::AppState;
 use crate::store::{ClientKind, ClientRecord, MemberRecord, NewCode};
@@ -27,6 +29,9 @@ pub struct PasswordGrantRequest {
     pub code_challenge: Option<String>,
     /// Must be `S256` when a challenge is sent.
     pub code_challenge_method: Option<String>,
+    /// The address of the client that sent the request, for the audit
+    /// trail.
+    pub address: Option<IpAddr>,
 }
 
 /// What a code is issued for, once the member is known.
@@ -72,8 +77,15 @@ pub async fn password_grant(
     let Ok(password) = Password::new(password.expose().to_owned()) else {
         return Err(OauthError::invalid_grant("password length out of bounds"));
     };
-    let member = accounts::sign_in(&state.store, &state.hasher, username, &password).await?;
-    tracing::info!(member_id = member.id, client_id = %client.id, "sign-in succeeded");
+    let attempt = SignInAttempt {
+        username,
+        password: &password,
+        client_id: &client.id,
+        address: request.address,
+        now,
+    };
+    let policy = accounts::lockout_policy(&state.config);
+    let member = accounts::sign_in(&state.store, &state.hasher, &policy, &attempt).await?;
 
     let grant = CodeGrant {
         member: &member,

@@ -80,10 +80,11 @@ impl From<StoreError> for OauthError {
 impl From<SignInError> for OauthError {
     fn from(error: SignInError) -> Self {
         match error {
+            // The audit trail has already logged the reason.
             SignInError::UnknownMember | SignInError::WrongPassword | SignInError::Disabled => {
-                tracing::warn!(reason = %error, "sign-in failed");
                 OauthError::InvalidGrant
             }
+            SignInError::Paused { retry_after } => OauthError::TooManyRequests { retry_after },
             SignInError::Store(store) => store.into(),
             SignInError::Hash(hash) => OauthError::Internal(hash.to_string()),
         }

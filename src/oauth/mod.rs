@@ -7,10 +7,12 @@
 //! - [`token`]: `POST /oauth2/token`, with single-use codes, PKCE, refresh
 //!   rotation, its grace window and reuse detection.
 //! - [`tokeninfo`]: what a live access token grants.
+//! - [`revoke`]: `POST /oauth2/revoke`, which ends a token's session.
 
 pub mod authorize;
 mod error;
 pub mod pkce;
+pub mod revoke;
 pub mod token;
 pub mod tokeninfo;
 

@@ -6,10 +6,13 @@
 //! response do not sign the member out, and after that its use counts as
 //! theft and revokes the session.
 
+use std::net::IpAddr;
+
 use serde::Serialize;
 
 use super::authorize::{device_id_for, find_client};
 use super::{AccessType, OauthError, pkce, required};
+use crate::audit::{AuditEntry, Event};
 use crate::clock::UnixTime;
 use crate::state::AppState;
 use crate::store::{IssuedTokens, NewGrant, Rotation};
@@ -32,6 +35,9 @@ pub struct TokenRequest {
     pub code_verifier: Option<String>,
     /// The browser flow's redirect URI, repeated.
     pub redirect_uri: Option<String>,
+    /// The address of the client that sent the request, for the audit
+    /// trail.
+    pub address: Option<IpAddr>,
 }
 
 /// A successful token response (RFC 6749 section 5.1).
@@ -80,7 +86,8 @@ async fn exchange_code(
         return Err(OauthError::invalid_grant("unknown code"));
     };
     if record.used_at.is_some() {
-        return Err(revoke_reused_code(state, record.grant_id.as_deref(), now).await);
+        let reuse = Reuse { event: Event::CodeReused, member_id: record.member_id, request };
+        return Err(reuse.revoke(state, record.grant_id.as_deref(), now).await);
     }
     if record.expires_at <= now {
         return Err(OauthError::invalid_grant("code expired"));
@@ -121,22 +128,43 @@ async fn exchange_code(
     if !state.store.redeem_code(&digest, &grant, &pair.issued()).await? {
         // Another request spent the code between the lookup and now.
         let grant_id = state.store.find_code(&digest).await?.and_then(|code| code.grant_id);
-        return Err(revoke_reused_code(state, grant_id.as_deref(), now).await);
+        let reuse = Reuse { event: Event::CodeReused, member_id: record.member_id, request };
+        return Err(reuse.revoke(state, grant_id.as_deref(), now).await);
     }
     tracing::info!(grant_id, client_id = %client.id, "code exchanged");
     Ok(pair.response(state))
 }
 
-/// Revokes the session a reused code opened, and returns the error for the
-/// request that reused it.
-async fn revoke_reused_code(state: &AppState, grant_id: Option<&str>, now: UnixTime) -> OauthError {
-    if let Some(grant_id) = grant_id {
-        if let Err(error) = state.store.revoke_grant(grant_id, now).await {
+/// A spent code or a replaced refresh token presented again, which ends
+/// the session it belongs to.
+struct Reuse<'a> {
+    event: Event,
+    member_id: i64,
+    request: &'a TokenRequest,
+}
+
+impl Reuse<'_> {
+    /// Revokes the session, records the event, and returns the error for
+    /// the request.
+    async fn revoke(&self, state: &AppState, grant_id: Option<&str>, now: UnixTime) -> OauthError {
+        if let Some(grant_id) = grant_id
+            && let Err(error) = state.store.revoke_grant(grant_id, now).await
+        {
             return error.into();
         }
-        tracing::warn!(grant_id, "code reused; its session is revoked");
+        let mut entry = AuditEntry::new(self.event)
+            .member_id(self.member_id)
+            .address(self.request.address)
+            .detail("session revoked");
+        if let Some(client_id) = &self.request.client_id {
+            entry = entry.client(client_id);
+        }
+        if let Some(grant_id) = grant_id {
+            entry = entry.grant(grant_id);
+        }
+        entry.record(&state.store, now).await;
+        OauthError::InvalidGrant
     }
-    OauthError::invalid_grant("code already used")
 }
 
 async fn refresh(
@@ -173,7 +201,8 @@ async fn refresh(
     let window_start = (grace > 0).then_some(now - grace);
     let outside_window = |replaced_at| window_start.is_none_or(|start| replaced_at < start);
     if record.replaced_at.is_some_and(outside_window) {
-        return Err(revoke_reused_refresh(state, &record.grant_id, now).await);
+        let reuse = Reuse { event: Event::RefreshReused, member_id: record.member_id, request };
+        return Err(reuse.revoke(state, Some(&record.grant_id), now).await);
     }
 
     let pair = TokenPair::generate(state, AccessType::Offline, now);
@@ -183,19 +212,12 @@ async fn refresh(
         .await?
     {
         Rotation::Rotated => Ok(pair.response(state)),
-        Rotation::Reused => Err(revoke_reused_refresh(state, &record.grant_id, now).await),
+        Rotation::Reused => {
+            let reuse = Reuse { event: Event::RefreshReused, member_id: record.member_id, request };
+            Err(reuse.revoke(state, Some(&record.grant_id), now).await)
+        }
         Rotation::SessionEnded => Err(OauthError::invalid_grant("session revoked")),
     }
-}
-
-/// Revokes the session of a refresh token used after its grace window, and
-/// returns the error for the request that used it.
-async fn revoke_reused_refresh(state: &AppState, grant_id: &str, now: UnixTime) -> OauthError {
-    if let Err(error) = state.store.revoke_grant(grant_id, now).await {
-        return error.into();
-    }
-    tracing::warn!(grant_id, "replaced refresh token reused; its session is revoked");
-    OauthError::invalid_grant("refresh token reused")
 }
 
 /// A new access token, and a refresh token for `offline` grants.

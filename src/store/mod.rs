@@ -7,9 +7,13 @@
 //! the last few commits with it. Writes go through a pool of one connection,
 //! so they queue in the server instead of spinning on SQLite's busy lock.
 
+mod audit;
+mod cleanup;
 mod clients;
 mod grants;
 mod members;
+mod sessions;
+mod signins;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,6 +27,11 @@ pub use grants::{
     AccessRecord, CodeRecord, IssuedTokens, NewCode, NewGrant, RefreshRecord, Rotation,
 };
 pub use members::{MemberRecord, NewMember};
+
+pub use audit::{AuditFilter, AuditRecord};
+pub use cleanup::Removed;
+pub use sessions::{SessionRecord, TokenOwner};
+pub use signins::{LockoutPolicy, Reservation};
 
 /// How long a request waits for a database connection before the database
 /// counts as unreachable.

@@ -1,5 +1,7 @@
 //! `POST /oauth2/auth`: the password grant returns a code as JSON.
 
+use std::net::IpAddr;
+
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -7,6 +9,7 @@ use serde::Serialize;
 
 use crate::http::error::ApiError;
 use crate::http::params::Params;
+use crate::http::rate_limit::ClientAddress;
 use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, PasswordGrantRequest};
 use crate::state::AppState;
@@ -21,15 +24,24 @@ pub struct CodeResponse {
 }
 
 /// Handles `POST /oauth2/auth`.
-pub async fn post(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+pub async fn post(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    params: Params,
+) -> Result<Response, ApiError> {
     let now = state.now();
     match params.get("grant_type") {
-        Some("password") => password_grant(&state, &params, now).await,
+        Some("password") => password_grant(&state, &params, address, now).await,
         _ => Err(OauthError::UnsupportedGrantType.into()),
     }
 }
 
-async fn password_grant(state: &AppState, params: &Params, now: i64) -> Result<Response, ApiError> {
+async fn password_grant(
+    state: &AppState,
+    params: &Params,
+    address: Option<IpAddr>,
+    now: i64,
+) -> Result<Response, ApiError> {
     let request = PasswordGrantRequest {
         response_type: params.string("response_type"),
         access_type: params.string("access_type"),
@@ -39,6 +51,7 @@ async fn password_grant(state: &AppState, params: &Params, now: i64) -> Result<R
         password: params.secret("password"),
         code_challenge: params.string("code_challenge"),
         code_challenge_method: params.string("code_challenge_method"),
+        address,
     };
     let code = authorize::password_grant(state, &request, now).await?;
     let body = CodeResponse { code: code.expose().to_owned(), scope: "" };

@@ -1,0 +1,157 @@
+//! Counting failed sign-ins: `members.failed_logins` and `locked_until` for
+//! members, and the `unknown_signins` table for usernames that belong to no
+//! member, so that a pause never reveals whether a username exists.
+//!
+//! An attempt is reserved before the password is hashed: one conditional
+//! `UPDATE` counts it as a failure and, once the count reaches the limit,
+//! sets the pause in the same statement. Parallel attempts on any number of
+//! servers therefore cannot check more passwords than the limit allows; a
+//! success clears the count afterwards.
+
+use super::{Store, StoreError, on_pool};
+use crate::clock::UnixTime;
+
+/// Binds the time `$now` and the policy as `$2` to `$5`, after the key
+/// already bound as `$1`.
+macro_rules! bind_policy {
+    ($query:expr, $now:expr, $policy:expr) => {
+        $query
+            .bind($now)
+            .bind($policy.max_failures)
+            .bind($policy.first_pause)
+            .bind($policy.max_pause)
+    };
+}
+
+/// When sign-in pauses. Every duration is in seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LockoutPolicy {
+    /// Failures that start the first pause; 0 turns pausing off.
+    pub max_failures: i64,
+    /// The first pause, which doubles with each further failure.
+    pub first_pause: i64,
+    /// The maximum pause.
+    pub max_pause: i64,
+}
+
+/// The outcome of reserving a sign-in attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may check the password; it already counts as a failure.
+    Allowed,
+    /// Sign-in is paused until this time; the password must not be checked.
+    Paused {
+        /// End of the pause.
+        until: UnixTime,
+    },
+}
+
+/// The new `locked_until` of a row whose `failed_logins` is about to grow
+/// by one: no pause below `$3` failures, then `$4` seconds doubled for each
+/// failure past `$3`, at most `$5` seconds after `$2`. The shift stays
+/// below 12 because 2^12 seconds exceed the maximum pause of an hour, and a
+/// larger shift would overflow PostgreSQL's 32-bit integer.
+const PAUSE_UNTIL: &str = "CASE \
+     WHEN failed_logins + 1 < $3 THEN NULL \
+     WHEN failed_logins + 1 - $3 >= 12 THEN $2 + $5 \
+     WHEN $4 * (1 << CAST(failed_logins + 1 - $3 AS INTEGER)) >= $5 THEN $2 + $5 \
+     ELSE $2 + $4 * (1 << CAST(failed_logins + 1 - $3 AS INTEGER)) END";
+
+/// The condition under which an attempt may go ahead at time `$2`.
+const NOT_PAUSED: &str = "(locked_until IS NULL OR locked_until <= $2)";
+
+impl Store {
+    /// Reserves a sign-in attempt of the member with row id `member_id`.
+    pub async fn reserve_member_signin(
+        &self,
+        member_id: i64,
+        policy: &LockoutPolicy,
+        now: UnixTime,
+    ) -> Result<Reservation, StoreError> {
+        let reserve = format!(
+            "UPDATE members SET failed_logins = failed_logins + 1, locked_until = {PAUSE_UNTIL} \
+             WHERE id = $1 AND {NOT_PAUSED} RETURNING failed_logins"
+        );
+        let reserved: Option<(i64,)> = on_pool!(self, writer, |pool| {
+            bind_policy!(sqlx::query_as(&reserve).bind(member_id), now, policy)
+                .fetch_optional(pool)
+                .await?
+        });
+        if reserved.is_some() {
+            return Ok(Reservation::Allowed);
+        }
+        let until: Option<(Option<UnixTime>,)> = on_pool!(self, writer, |pool| {
+            sqlx::query_as("SELECT locked_until FROM members WHERE id = $1")
+                .bind(member_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(paused_until(until.and_then(|(until,)| until), now))
+    }
+
+    /// Reserves a sign-in attempt for a username that belongs to no member,
+    /// counting it exactly as a member's.
+    pub async fn reserve_unknown_signin(
+        &self,
+        username_key: &str,
+        policy: &LockoutPolicy,
+        now: UnixTime,
+    ) -> Result<Reservation, StoreError> {
+        let reserve = format!(
+            "UPDATE unknown_signins SET failed_logins = failed_logins + 1, \
+             locked_until = {PAUSE_UNTIL}, last_failed_at = $2 \
+             WHERE username_key = $1 AND {NOT_PAUSED} RETURNING failed_logins"
+        );
+        let (reserved, until) = on_pool!(self, writer, |pool| {
+            sqlx::query(
+                "INSERT INTO unknown_signins (username_key, last_failed_at) VALUES ($1, $2) \
+                 ON CONFLICT (username_key) DO NOTHING",
+            )
+            .bind(username_key)
+            .bind(now)
+            .execute(pool)
+            .await?;
+            let reserved: Option<(i64,)> =
+                bind_policy!(sqlx::query_as(&reserve).bind(username_key), now, policy)
+                    .fetch_optional(pool)
+                    .await?;
+            let until: Option<(Option<UnixTime>,)> = if reserved.is_none() {
+                sqlx::query_as("SELECT locked_until FROM unknown_signins WHERE username_key = $1")
+                    .bind(username_key)
+                    .fetch_optional(pool)
+                    .await?
+            } else {
+                None
+            };
+            (reserved, until)
+        });
+        if reserved.is_some() {
+            return Ok(Reservation::Allowed);
+        }
+        Ok(paused_until(until.and_then(|(until,)| until), now))
+    }
+
+    /// Clears a member's failed sign-ins and pause, after a successful
+    /// sign-in or by an administrator. Returns `false` when no member has
+    /// that username key.
+    pub async fn clear_signin_failures(&self, username_key: &str) -> Result<bool, StoreError> {
+        let cleared = on_pool!(self, writer, |pool| {
+            sqlx::query(
+                "UPDATE members SET failed_logins = 0, locked_until = NULL \
+                 WHERE username_key = $1",
+            )
+            .bind(username_key)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(cleared > 0)
+    }
+}
+
+/// Returns the pause that a failed reservation found. The pause may have
+/// ended between the update and the read, and then the caller waits one
+/// second.
+fn paused_until(until: Option<UnixTime>, now: UnixTime) -> Reservation {
+    Reservation::Paused { until: until.unwrap_or(now).max(now + 1) }
+}
