@@ -7,6 +7,7 @@ pub mod bearer;
 pub mod error;
 pub mod middleware;
 pub mod oauth;
+pub mod pages;
 pub mod params;
 
 use axum::Router;
@@ -42,14 +43,20 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let token_routes = Router::new()
-        .route(AUTH_PATH, post(oauth::auth::post))
+        .route(AUTH_PATH, get(pages::consent::get).post(oauth::auth::post))
         .route(TOKEN_PATH, post(oauth::token::post))
         .route(TOKENINFO_PATH, get(oauth::tokeninfo::get))
         .layer(no_store);
 
-    Router::new()
+    let mut routes = Router::new()
         .merge(token_routes)
         .route(ME_PATH, get(api::me::get))
+        .route(pages::STYLESHEET_PATH, get(pages::stylesheet));
+    if state.demo.is_some() {
+        routes = routes.route(pages::demo::CALLBACK_PATH, get(pages::demo::callback));
+    }
+
+    routes
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(CatchPanicLayer::custom(error::panic_response))

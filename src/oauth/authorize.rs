@@ -67,12 +67,7 @@ pub async fn password_grant(
         request.code_challenge_method.as_deref(),
     )?;
 
-    // A password outside the accepted lengths can never match; it is not
-    // worth a hash, and its length tells nothing about the member.
-    let Ok(password) = Password::new(password.expose().to_owned()) else {
-        return Err(OauthError::invalid_grant("password length out of bounds"));
-    };
-    let member = accounts::sign_in(&state.store, &state.hasher, username, &password).await?;
+    let member = sign_in(state, username, password).await?;
     tracing::info!(member_id = member.id, client_id = %client.id, "sign-in succeeded");
 
     let grant = CodeGrant {
@@ -84,6 +79,21 @@ pub async fn password_grant(
         code_challenge: challenge.as_deref(),
     };
     issue_code(state, &grant, now).await
+}
+
+/// Checks a member's credentials, for the password grant and the consent
+/// page alike. Every reason for a rejection is `invalid_grant`.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &Secret,
+) -> Result<MemberRecord, OauthError> {
+    // A password outside the accepted lengths can never match; it is not
+    // worth a hash, and its length tells nothing about the member.
+    let Ok(password) = Password::new(password.expose().to_owned()) else {
+        return Err(OauthError::invalid_grant("password length out of bounds"));
+    };
+    Ok(accounts::sign_in(&state.store, &state.hasher, username, &password).await?)
 }
 
 /// Issues and stores a new authorization code.

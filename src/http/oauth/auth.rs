@@ -1,11 +1,15 @@
-//! `POST /oauth2/auth`: the password grant returns a code as JSON.
+//! `POST /oauth2/auth`: the password grant returns a code as JSON; the
+//! consent grant, the default, is the browser flow of
+//! [`crate::http::pages::consent`].
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::http::error::ApiError;
+use crate::http::pages;
 use crate::http::params::Params;
 use crate::oauth::OauthError;
 use crate::oauth::authorize::{self, PasswordGrantRequest};
@@ -21,11 +25,16 @@ pub struct CodeResponse {
 }
 
 /// Handles `POST /oauth2/auth`.
-pub async fn post(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response, ApiError> {
     let now = state.now();
     match params.get("grant_type") {
         Some("password") => password_grant(&state, &params, now).await,
-        _ => Err(OauthError::UnsupportedGrantType.into()),
+        None | Some("consent") => Ok(pages::consent::post(&state, &headers, &params).await),
+        Some(_) => Err(OauthError::UnsupportedGrantType.into()),
     }
 }
 
