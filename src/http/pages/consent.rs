@@ -95,16 +95,26 @@ async fn allow(state: &AppState, form: &SignInForm<'_>, params: &Params) -> Resp
     let now = state.now();
     match consent::allow(state, form.verified, username, &password, now).await {
         Ok(code) => see_other(&form.verified.callback.url(&[("code", code.expose())])),
-        Err(OauthError::InvalidGrant) => {
+        Err(error) => sign_in_failed(form, username, &error),
+    }
+}
+
+/// Answers a failed Allow: the page again after wrong credentials, with
+/// nothing that tells which part was wrong; the page with `429` and
+/// `Retry-After` while sign-in is paused; anything else goes back to the
+/// application.
+fn sign_in_failed(form: &SignInForm<'_>, username: &str, error: &OauthError) -> Response {
+    match *error {
+        OauthError::InvalidGrant => {
             form.render(Some(Notice::WrongCredentials), username, StatusCode::OK)
         }
-        Err(OauthError::TooManyRequests { retry_after }) => {
+        OauthError::TooManyRequests { retry_after } => {
             let notice = Some(Notice::RetryAfter(retry_after));
             let mut response = form.render(notice, username, StatusCode::TOO_MANY_REQUESTS);
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             response
         }
-        Err(error) => redirect_error(&form.verified.callback, &error),
+        _ => redirect_error(&form.verified.callback, error),
     }
 }
 
@@ -288,7 +298,71 @@ struct ErrorPage {
 
 #[cfg(test)]
 mod tests {
+    use crate::store::{ClientKind, ClientRecord};
+
     use super::*;
+
+    fn verified() -> VerifiedRequest {
+        VerifiedRequest {
+            client: ClientRecord {
+                id: "web".into(),
+                kind: ClientKind::Web,
+                name: "Web".into(),
+                redirect_uris: vec!["https://app.example/cb".into()],
+                created_at: 0,
+            },
+            callback: Callback { redirect_uri: "https://app.example/cb".into(), state: None },
+            access_type: AccessType::Online,
+            device_id: None,
+            code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into(),
+        }
+    }
+
+    fn sign_in_failure(error: OauthError) -> Response {
+        let verified = verified();
+        let request = AuthorizationRequest::default();
+        let headers = HeaderMap::new();
+        let form = SignInForm {
+            lang: Lang::En,
+            request: &request,
+            verified: &verified,
+            headers: &headers,
+        };
+        sign_in_failed(&form, "alice", &error)
+    }
+
+    #[tokio::test]
+    async fn sign_in_paused_shows_page_with_retry_after() {
+        let response = sign_in_failure(OauthError::TooManyRequests { retry_after: 120 });
+
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "120");
+        assert_eq!(response.headers()[header::REFERRER_POLICY], "no-referrer");
+        assert!(response.headers().get(header::LOCATION).is_none());
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("Too many sign-in attempts. Try again in 120 seconds."));
+        assert!(body.contains("value=\"alice\""));
+    }
+
+    #[test]
+    fn sign_in_server_failures_go_back_to_application() {
+        let response = sign_in_failure(OauthError::Unavailable);
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = &response.headers()[header::LOCATION];
+        assert_eq!(location, "https://app.example/cb?error=temporarily_unavailable");
+
+        let response = sign_in_failure(OauthError::Internal("boom".into()));
+        let location = &response.headers()[header::LOCATION];
+        assert_eq!(location, "https://app.example/cb?error=server_error");
+    }
+
+    #[test]
+    fn sign_in_wrong_credentials_shows_page() {
+        let response = sign_in_failure(OauthError::InvalidGrant);
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().get(header::LOCATION).is_none());
+    }
 
     #[test]
     fn return_destination_shows_host_and_port() {
