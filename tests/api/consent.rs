@@ -45,9 +45,12 @@ const CSP: &str = "default-src 'self'; frame-ancestors 'none'";
 const WRONG_CREDENTIALS: &str = "The username or password is incorrect. Try again.";
 const FORM_EXPIRED: &str = "This page had expired, so nothing was sent. Sign in again.";
 
+/// Parameters to replace, or with `None` to remove, in [`request`].
+type Changes<'a> = &'a [(&'a str, Option<&'a str>)];
+
 /// The parameters of a valid request for the `web` client; each of
 /// `changes` replaces a parameter, or removes it when its value is `None`.
-fn request(changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+fn request(changes: Changes) -> Vec<(String, String)> {
     let mut params: Vec<(String, String)> = [
         ("response_type", "code"),
         ("client_id", "web"),
@@ -491,7 +494,7 @@ async fn consent_near_miss_decision_is_not_redirected(backend: Backend) {
 async fn consent_request_errors_redirect(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    let cases: &[(&[(&str, Option<&str>)], &str)] = &[
+    let cases: &[(Changes, &str)] = &[
         (&[("response_type", None)], "invalid_request"),
         (&[("response_type", Some("token"))], "unsupported_response_type"),
         (&[("response_type", Some("code id_token"))], "unsupported_response_type"),
