@@ -1,6 +1,6 @@
 //! `serve --demo`: demo clients and a demo member, the reference's three
 //! calls as `curl` commands that work when pasted into a shell, and a link
-//! that opens the browser flow, whose callback the server answers itself.
+//! that opens the browser flow, whose callback the server serves itself.
 
 use std::net::SocketAddr;
 
@@ -23,7 +23,7 @@ const DEMO_DEVICE: &str = "68753A44-4D6F-1226-9C60-0050E4C00067";
 /// Makes sure the demo clients and member exist, gives the member a new
 /// password, and prints it with the calls and the browser link on standard
 /// output. The password is never logged. Returns the browser flow, whose
-/// callback the server is to answer.
+/// callback the server then serves.
 pub async fn prepare(state: &AppState, address: SocketAddr) -> anyhow::Result<DemoFlow> {
     let base = format!("http://{address}");
     let flow = DemoFlow::new(&base, "demo-web");

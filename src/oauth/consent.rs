@@ -22,7 +22,7 @@ pub struct AuthorizationRequest {
     pub response_type: Option<String>,
     /// The application.
     pub client_id: Option<String>,
-    /// Where the answer goes; must equal a registered URI exactly.
+    /// The URI the response is sent to, which must equal a registered one.
     pub redirect_uri: Option<String>,
     /// `online` or `offline`.
     pub access_type: Option<String>,
@@ -36,7 +36,7 @@ pub struct AuthorizationRequest {
     pub code_challenge_method: Option<String>,
 }
 
-/// A verified redirect URI and the `state` to return with every answer.
+/// A verified redirect URI and the `state` to return with every response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Callback {
     /// A redirect URI registered for the client, exactly as registered.
@@ -48,8 +48,8 @@ pub struct Callback {
 impl Callback {
     /// Builds the URL that sends `params`, then `state`, back to the
     /// application. They are added form-encoded to the registered URI's
-    /// query, which is kept (RFC 6749 section 3.1.2); a fragment, which a
-    /// redirect URI must not have, is dropped.
+    /// query, which is kept (RFC 6749 section 3.1.2). A fragment is
+    /// dropped, because a redirect URI must not have one.
     pub fn url(&self, params: &[(&str, &str)]) -> String {
         let base = self.redirect_uri.split('#').next().unwrap_or_default();
         let mut query = form_urlencoded::Serializer::new(String::new());
@@ -66,7 +66,7 @@ impl Callback {
     }
 }
 
-/// Why an authorization request cannot go on.
+/// Reason an authorization request cannot proceed.
 #[derive(Debug)]
 pub enum ConsentError {
     /// The client or the redirect URI is not known good: the member gets an
@@ -81,7 +81,7 @@ pub enum ConsentError {
 pub struct VerifiedRequest {
     /// The application.
     pub client: ClientRecord,
-    /// Where the answer goes.
+    /// The redirect URI and `state` of every response.
     pub callback: Callback,
     /// Whether a refresh token will follow.
     pub access_type: AccessType,
@@ -146,7 +146,7 @@ fn check_parameters(
     let device_id = authorize::device_id_for(client, request.device_id.as_deref())?;
 
     // Every client here is public, so a code without PKCE could be
-    // redeemed by whoever intercepts it (RFC 9700 section 2.1.1).
+    // redeemed by anyone who intercepts it (RFC 9700 section 2.1.1).
     let challenge = pkce::parse_challenge(
         request.code_challenge.as_deref(),
         request.code_challenge_method.as_deref(),

@@ -48,7 +48,7 @@ const FORM_EXPIRED: &str = "This page had expired, so nothing was sent. Sign in 
 /// Parameters to replace, or with `None` to remove, in [`request`].
 type Changes<'a> = &'a [(&'a str, Option<&'a str>)];
 
-/// The parameters of a valid request for the `web` client; each of
+/// Builds the parameters of a valid request for the `web` client. Each of
 /// `changes` replaces a parameter, or removes it when its value is `None`.
 fn request(changes: Changes) -> Vec<(String, String)> {
     let mut params: Vec<(String, String)> = [
@@ -118,7 +118,7 @@ async fn post_decision(app: &TestApp, form: &[(String, String)], cookie: Option<
     request.send().await.unwrap()
 }
 
-/// Signs `alice` in and allows, returning the `Location` of the answer.
+/// Signs `alice` in and allows, returning the `Location` of the redirect.
 async fn allow(app: &TestApp, params: &[(String, String)]) -> String {
     let page = open_page(app, params).await;
     let response = submit(app, &page, params, "allow", "alice", PASSWORD).await;
@@ -150,13 +150,13 @@ fn query_value(url: &str, name: &str) -> Option<String> {
 }
 
 /// Checks that `response` is the HTML error page and not a redirect.
-async fn assert_error_page(response: Response, what: &str) -> String {
-    assert_eq!(response.status(), 400, "{what}: unexpected status");
-    assert!(location(&response).is_none(), "{what}: redirected");
-    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8", "{what}");
-    assert_eq!(response.headers()["content-security-policy"], CSP, "{what}");
+async fn assert_error_page(response: Response, case: &str) -> String {
+    assert_eq!(response.status(), 400, "{case}: unexpected status");
+    assert!(location(&response).is_none(), "{case}: redirected");
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8", "{case}");
+    assert_eq!(response.headers()["content-security-policy"], CSP, "{case}");
     let body = response.text().await.unwrap();
-    assert!(body.contains("This sign-in link does not work"), "{what}: {body}");
+    assert!(body.contains("This sign-in link does not work"), "{case}: {body}");
     body
 }
 
@@ -309,9 +309,9 @@ async fn consent_code_needs_verifier_and_redirect_uri(backend: Backend) {
         ),
     ];
     for (extra, status, error) in cases {
-        let what = extra.to_string();
+        let case = extra.to_string();
         let body = assert_error(app.exchange(&code, extra).await, status, error).await;
-        assert_eq!(body["error"], error, "{what}");
+        assert_eq!(body["error"], error, "{case}");
     }
 
     // None of the failures spent the code.
@@ -429,9 +429,9 @@ async fn consent_unverified_client_gets_error_page(backend: Backend) {
             "invalid_request",
         ),
     ];
-    for (what, params, code) in cases {
-        let body = assert_error_page(get_auth(&app, &params).await, what).await;
-        assert!(body.contains(&format!("<code>Error 400: {code}</code>")), "{what}: {body}");
+    for (case, params, code) in cases {
+        let body = assert_error_page(get_auth(&app, &params).await, case).await;
+        assert!(body.contains(&format!("<code>Error 400: {code}</code>")), "{case}: {body}");
     }
 
     // A malformed query cannot be trusted either.
@@ -602,15 +602,15 @@ async fn consent_form_without_token_is_rejected(backend: Backend) {
         ("forged pair", with_token("<x>"), Some("hktia_csrf=<x>")),
         ("empty cookie", with_token(&page.token), Some("hktia_csrf=")),
     ];
-    for (what, form, cookie) in cases {
+    for (case, form, cookie) in cases {
         let response = post_decision(&app, &form, cookie).await;
-        assert_eq!(response.status(), 403, "{what}");
-        assert!(location(&response).is_none(), "{what}");
-        assert_eq!(response.headers()["content-security-policy"], CSP, "{what}");
-        assert!(response.headers().contains_key("set-cookie"), "{what}: a new token is set");
+        assert_eq!(response.status(), 403, "{case}");
+        assert!(location(&response).is_none(), "{case}");
+        assert_eq!(response.headers()["content-security-policy"], CSP, "{case}");
+        assert!(response.headers().contains_key("set-cookie"), "{case}: a new token is set");
         let body = response.text().await.unwrap();
-        assert!(body.contains(FORM_EXPIRED), "{what}");
-        assert!(!body.contains("value=\"alice\""), "{what}");
+        assert!(body.contains(FORM_EXPIRED), "{case}");
+        assert!(!body.contains("value=\"alice\""), "{case}");
     }
 
     // A forged Deny is rejected too.

@@ -35,8 +35,8 @@ pub async fn get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) ->
     }
 }
 
-/// Handles `POST /oauth2/auth` with `grant_type` `consent` or none: a plain
-/// HTML form that starts the flow gets the page; the page's own form
+/// Handles `POST /oauth2/auth` with `grant_type` `consent` or none. A plain
+/// HTML form that starts the flow gets the page, and the page's own form
 /// brings the member's decision.
 pub async fn post(state: &AppState, headers: &HeaderMap, params: &Params) -> Response {
     match params.get(DECISION_FIELD) {
@@ -99,10 +99,10 @@ async fn allow(state: &AppState, form: &SignInForm<'_>, params: &Params) -> Resp
     }
 }
 
-/// Answers a failed Allow: the page again after wrong credentials, with
-/// nothing that tells which part was wrong; the page with `429` and
-/// `Retry-After` while sign-in is paused; anything else goes back to the
-/// application.
+/// Builds the response to a failed Allow. Wrong credentials get the page
+/// again, with nothing that tells which part was wrong. While sign-in is
+/// paused, the page comes with `429` and `Retry-After`. Any other error goes
+/// back to the application.
 fn sign_in_failed(form: &SignInForm<'_>, username: &str, error: &OauthError) -> Response {
     match *error {
         OauthError::InvalidGrant => {
@@ -147,8 +147,9 @@ fn redirect_error(callback: &Callback, error: &OauthError) -> Response {
     see_other(&callback.url(&[("error", code)]))
 }
 
-/// The error page for a request that cannot be sent back to the
-/// application: `400`, or `503` and `500` when the server is at fault.
+/// Renders the error page for a request that cannot be sent back to the
+/// application, with `400`, or with `503` or `500` when the server is at
+/// fault.
 fn error_page(lang: Lang, error: &OauthError) -> Response {
     let status = match error {
         OauthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -171,7 +172,7 @@ fn error_page(lang: Lang, error: &OauthError) -> Response {
     html(status, &page)
 }
 
-/// Why the sign-in page is shown again.
+/// Reason the sign-in page is shown again.
 #[derive(Clone, Copy, Debug)]
 enum Notice {
     WrongCredentials,

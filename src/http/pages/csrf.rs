@@ -1,9 +1,9 @@
-//! The sign-in form's anti-forgery token, as a double-submit cookie: the
+//! The sign-in form's anti-forgery token, as a double-submit cookie. The
 //! page sets a random token in an `HttpOnly`, `SameSite=Lax` cookie and
-//! puts the same token in a hidden field; a submission counts only when
+//! puts the same token in a hidden field, and a submission counts only when
 //! both arrive and match. Another site can neither read the cookie nor
 //! make the browser send it with a cross-site POST, so it cannot forge a
-//! sign-in (which would sign the member in as the attacker).
+//! sign-in, which would sign the member in as the attacker.
 //!
 //! Nothing is stored on the server, so any number of servers on one
 //! database accept each other's forms.

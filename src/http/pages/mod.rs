@@ -1,4 +1,4 @@
-//! The pages a person sees: the consent flow's sign-in page and error page
+//! The HTML pages: the consent flow's sign-in page and error page
 //! ([`consent`]), and the demo's callback ([`demo`]). Templates live under
 //! `templates/` and escape every value; the one stylesheet is served from
 //! this server, so that the pages load nothing from elsewhere.
@@ -47,7 +47,8 @@ fn html(status: StatusCode, page: &impl Template) -> Response {
     with_security_headers(response)
 }
 
-/// A `303 See Other` to `location`, for the answers to the application.
+/// Builds a `303 See Other` to `location`, for responses sent back to the
+/// application.
 fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => with_security_headers(
@@ -61,7 +62,7 @@ fn see_other(location: &str) -> Response {
 }
 
 /// Adds the headers every page and redirect carries. `no-referrer` keeps
-/// the page's query, which holds the request's `state`, from reaching
+/// the page's query, which contains the request's `state`, from reaching
 /// another site in a `Referer` header, also when the browser follows a
 /// redirect.
 fn with_security_headers(mut response: Response) -> Response {

@@ -17,9 +17,9 @@ pub struct Text {
     pub access_before: &'static str,
     /// Lead-in to the list of what the application gets, after its name.
     pub access_after: &'static str,
-    /// What every grant gives.
+    /// Access that every grant gives.
     pub access_profile: &'static str,
-    /// What an `offline` grant adds.
+    /// Access that an `offline` grant adds.
     pub access_offline: &'static str,
     /// Before the host the member returns to.
     pub return_to: &'static str,
@@ -49,9 +49,9 @@ pub struct Text {
     pub language_name: &'static str,
     /// The window title and heading of the error page.
     pub error_title: &'static str,
-    /// What went wrong, for the member, when the request is at fault.
+    /// Explanation for the member when the request is at fault.
     pub error_request: &'static str,
-    /// What went wrong, for the member, when the server is at fault.
+    /// Explanation for the member when the server is at fault.
     pub error_server: &'static str,
     /// Heading of the details for the application's developer.
     pub error_details: &'static str,
