@@ -712,6 +712,8 @@ async fn demo_callback_shows_code_and_command(backend: Backend) {
 
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-security-policy"], CSP);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["referrer-policy"], "no-referrer");
     let body = response.text().await.unwrap();
     assert!(body.contains(&format!("<pre><code>{code}</code></pre>")));
     assert!(body.contains("The returned <code>state</code> matches the one in the link."));

@@ -61,10 +61,11 @@ fn see_other(location: &str) -> Response {
     }
 }
 
-/// Adds the headers every page and redirect carries. `no-referrer` keeps
-/// the page's query, which contains the request's `state`, from reaching
-/// another site in a `Referer` header, also when the browser follows a
-/// redirect.
+/// Adds the headers every page and redirect carries. The pages contain
+/// anti-forgery tokens and codes, so no cache may keep them. `no-referrer`
+/// keeps the page's query, which contains the request's `state`, from
+/// reaching another site in a `Referer` header, also when the browser
+/// follows a redirect.
 fn with_security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     let fixed = [
@@ -72,6 +73,7 @@ fn with_security_headers(mut response: Response) -> Response {
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::CACHE_CONTROL, "no-store"),
     ];
     for (name, value) in fixed {
         headers.insert(name, HeaderValue::from_static(value));
