@@ -20,7 +20,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
 
     /// Create the demo clients and member, print ready-to-paste calls and a
-    /// link that starts the browser flow, and answer its callback.
+    /// link that starts the browser flow, and serve its callback page.
     #[arg(long)]
     pub demo: bool,
 }

@@ -88,7 +88,7 @@ impl ApiError {
 }
 
 /// Returns the error code and description a client is shown for `error`,
-/// as in a JSON error body; for answers that are not JSON.
+/// as in a JSON error body, for responses that are not JSON.
 pub fn error_code_and_description(error: &OauthError) -> (&'static str, String) {
     let (_, code, description) = oauth_parts(error);
     (code, description)
