@@ -11,8 +11,9 @@
 //! http  ->  oauth / accounts (rules)  ->  store  ->  SQLite | PostgreSQL
 //! ```
 //!
-//! - [`http`]: routes, our body extractor, the request context, and the one
-//!   place where errors become responses.
+//! - [`http`]: routes, our body extractor, the request context, the one
+//!   place where errors become responses, and the HTML pages of the
+//!   browser flow ([`http::pages`]), rendered from `templates/`.
 //! - [`oauth`]: codes, tokens, PKCE, refresh rotation and reuse detection.
 //!   Its error enum has one variant per RFC error code.
 //! - [`accounts`]: usernames, passwords, Argon2id on a bounded pool.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::accounts::PasswordHasher;
 use crate::clock::{Clock, UnixTime};
 use crate::config::Config;
+use crate::http::pages::demo::DemoFlow;
 use crate::store::Store;
 
 /// The server's shared state; cheap to clone.
@@ -18,13 +19,21 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The bounded Argon2id pool.
     pub hasher: PasswordHasher,
+    /// The browser flow of `serve --demo`, whose callback the server then
+    /// answers itself; `None` otherwise.
+    pub demo: Option<Arc<DemoFlow>>,
 }
 
 impl AppState {
     /// Builds the state for `store` and `config`.
     pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let hasher = PasswordHasher::new(config.argon2);
-        Self { store, config: Arc::new(config), clock, hasher }
+        Self { store, config: Arc::new(config), clock, hasher, demo: None }
+    }
+
+    /// Serves `flow`'s callback page as well.
+    pub fn with_demo(self, flow: DemoFlow) -> Self {
+        Self { demo: Some(Arc::new(flow)), ..self }
     }
 
     /// Reads the clock.

@@ -1,5 +1,6 @@
-//! `serve --demo`: demo clients and a demo member, and the reference's three
-//! calls as `curl` commands that work when pasted into a shell.
+//! `serve --demo`: demo clients and a demo member, the reference's three
+//! calls as `curl` commands that work when pasted into a shell, and a link
+//! that opens the browser flow, whose callback the server serves itself.
 
 use std::net::SocketAddr;
 
@@ -10,6 +11,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 
 use crate::accounts::{self, AccountError, MemberDetails, Password};
+use crate::http::pages::demo::DemoFlow;
 use crate::state::AppState;
 use crate::store::ClientKind;
 
@@ -19,11 +21,13 @@ const DEMO_USER: &str = "demo";
 const DEMO_DEVICE: &str = "68753A44-4D6F-1226-9C60-0050E4C00067";
 
 /// Makes sure the demo clients and member exist, gives the member a new
-/// password, and prints it with the calls on standard output. The password
-/// is never logged.
-pub async fn prepare(state: &AppState, address: SocketAddr) -> anyhow::Result<()> {
+/// password, and prints it with the calls and the browser link on standard
+/// output. The password is never logged. Returns the browser flow, whose
+/// callback the server then serves.
+pub async fn prepare(state: &AppState, address: SocketAddr) -> anyhow::Result<DemoFlow> {
     let base = format!("http://{address}");
-    ensure_client(state, "demo-web", ClientKind::Web, &[format!("{base}/demo/callback")]).await?;
+    let flow = DemoFlow::new(&base, "demo-web");
+    ensure_client(state, &flow.client_id, ClientKind::Web, &[flow.redirect_uri()]).await?;
     ensure_client(state, "demo-mobile", ClientKind::Mobile, &[]).await?;
 
     let password = generate_password()?;
@@ -40,7 +44,8 @@ pub async fn prepare(state: &AppState, address: SocketAddr) -> anyhow::Result<()
     }
 
     println!("{}", instructions(&base, &password.1));
-    Ok(())
+    println!("{}", browser_instructions(&flow));
+    Ok(flow)
 }
 
 async fn ensure_client(
@@ -56,6 +61,20 @@ async fn ensure_client(
         state.store.add_redirect_uri(id, uri).await?;
     }
     Ok(())
+}
+
+fn browser_instructions(flow: &DemoFlow) -> String {
+    format!(
+        "\
+Or sign in from a browser: open this link, sign in as {DEMO_USER:?} and choose
+Allow. The server then shows the code it sent back to {client}, with a curl
+command that exchanges it using the link's PKCE verifier:
+
+{url}
+",
+        client = flow.client_id,
+        url = flow.authorization_url(),
+    )
 }
 
 /// Generates a password of 20 base64url characters: safe inside JSON and

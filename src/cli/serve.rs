@@ -19,7 +19,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PORTAL_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// Create the demo clients and member, and print ready-to-paste calls.
+    /// Create the demo clients and member, print ready-to-paste calls and a
+    /// link that starts the browser flow, and serve its callback page.
     #[arg(long)]
     pub demo: bool,
 }
@@ -30,10 +31,11 @@ pub async fn run(args: ServeArgs, store: Store, config: Config) -> anyhow::Resul
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
-    let state = AppState::new(store, config, Arc::new(SystemClock));
+    let mut state = AppState::new(store, config, Arc::new(SystemClock));
 
     if args.demo {
-        super::demo::prepare(&state, address).await?;
+        let flow = super::demo::prepare(&state, address).await?;
+        state = state.with_demo(flow);
     }
     tracing::info!(%address, "listening");
     let cleanup = tokio::spawn(crate::cleanup::run_periodically(state.clone()));

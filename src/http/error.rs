@@ -94,6 +94,13 @@ impl ApiError {
     }
 }
 
+/// Returns the error code and description a client is shown for `error`,
+/// as in a JSON error body, for responses that are not JSON.
+pub fn error_code_and_description(error: &OauthError) -> (&'static str, String) {
+    let (_, code, description) = oauth_parts(error);
+    (code, description)
+}
+
 fn oauth_parts(error: &OauthError) -> (StatusCode, &'static str, String) {
     let description = error.to_string();
     match error {

@@ -7,6 +7,7 @@ pub mod bearer;
 pub mod error;
 pub mod middleware;
 pub mod oauth;
+pub mod pages;
 pub mod params;
 pub mod rate_limit;
 
@@ -53,19 +54,25 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let token_routes = Router::new()
-        .route(AUTH_PATH, post(oauth::auth::post))
+        .route(AUTH_PATH, get(pages::consent::get).post(oauth::auth::post))
         .route(TOKEN_PATH, post(oauth::token::post))
         .route(TOKENINFO_PATH, get(oauth::tokeninfo::get))
         .route(REVOKE_PATH, post(oauth::revoke::post))
         .layer(no_store);
     let rate_limits = Arc::new(rate_limit::RateLimits::new(&state.config));
 
-    Router::new()
+    let mut routes = Router::new()
         .merge(token_routes)
         .route(ME_PATH, get(api::me::get))
         .route(METADATA_PATH, get(oauth::metadata::get))
         .route(SESSIONS_PATH, get(api::sessions::list))
         .route(SESSION_PATH, delete(api::sessions::delete))
+        .route(pages::STYLESHEET_PATH, get(pages::stylesheet));
+    if state.demo.is_some() {
+        routes = routes.route(pages::demo::CALLBACK_PATH, get(pages::demo::callback));
+    }
+
+    routes
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_rate))

@@ -34,6 +34,21 @@ pub struct PasswordGrantRequest {
     pub address: Option<IpAddr>,
 }
 
+/// A sign-in attempt as received, on either sign-in path.
+#[derive(Debug)]
+pub struct SignIn<'a> {
+    /// The application the member signs in to.
+    pub client_id: &'a str,
+    /// The username as typed.
+    pub username: &'a str,
+    /// The password as typed, not yet checked for length.
+    pub password: &'a Secret,
+    /// The address of the client that sent the attempt.
+    pub address: Option<IpAddr>,
+    /// The time the request arrived.
+    pub now: UnixTime,
+}
+
 /// What a code is issued for, once the member is known.
 #[derive(Debug)]
 pub struct CodeGrant<'a> {
@@ -72,20 +87,9 @@ pub async fn password_grant(
         request.code_challenge_method.as_deref(),
     )?;
 
-    // A password outside the accepted lengths can never match; it is not
-    // worth a hash, and its length tells nothing about the member.
-    let Ok(password) = Password::new(password.expose().to_owned()) else {
-        return Err(OauthError::invalid_grant("password length out of bounds"));
-    };
-    let attempt = SignInAttempt {
-        username,
-        password: &password,
-        client_id: &client.id,
-        address: request.address,
-        now,
-    };
-    let policy = accounts::lockout_policy(&state.config);
-    let member = accounts::sign_in(&state.store, &state.hasher, &policy, &attempt).await?;
+    let attempt =
+        SignIn { client_id: &client.id, username, password, address: request.address, now };
+    let member = sign_in(state, &attempt).await?;
 
     let grant = CodeGrant {
         member: &member,
@@ -96,6 +100,27 @@ pub async fn password_grant(
         code_challenge: challenge.as_deref(),
     };
     issue_code(state, &grant, now).await
+}
+
+/// Checks a member's credentials, for the password grant and the consent
+/// page alike, under one count of failures. Wrong credentials, unknown and
+/// disabled members are `invalid_grant`; a paused sign-in is
+/// `too_many_requests`.
+pub async fn sign_in(state: &AppState, attempt: &SignIn<'_>) -> Result<MemberRecord, OauthError> {
+    // A password outside the accepted lengths can never match; it is not
+    // worth a hash, and its length tells nothing about the member.
+    let Ok(password) = Password::new(attempt.password.expose().to_owned()) else {
+        return Err(OauthError::invalid_grant("password length out of bounds"));
+    };
+    let attempt = SignInAttempt {
+        username: attempt.username,
+        password: &password,
+        client_id: attempt.client_id,
+        address: attempt.address,
+        now: attempt.now,
+    };
+    let policy = accounts::lockout_policy(&state.config);
+    Ok(accounts::sign_in(&state.store, &state.hasher, &policy, &attempt).await?)
 }
 
 /// Issues and stores a new authorization code.

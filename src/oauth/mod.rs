@@ -2,14 +2,17 @@
 //! describing access tokens. No HTTP and no SQL; handlers pass requests in
 //! with the time they read, and the store keeps the records.
 //!
-//! - [`authorize`]: the password grant of `POST /oauth2/auth`, and the code
-//!   that the browser flow issues after consent.
+//! - [`authorize`]: the password grant of `POST /oauth2/auth`, and issuing
+//!   codes for both grants.
+//! - [`consent`]: the browser flow: checking an authorization request in
+//!   two stages, and the code a member's Allow issues.
 //! - [`token`]: `POST /oauth2/token`, with single-use codes, PKCE, refresh
 //!   rotation, its grace window and reuse detection.
 //! - [`tokeninfo`]: what a live access token grants.
 //! - [`revoke`]: `POST /oauth2/revoke`, which ends a token's session.
 
 pub mod authorize;
+pub mod consent;
 mod error;
 pub mod pkce;
 pub mod revoke;

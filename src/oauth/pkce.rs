@@ -52,10 +52,14 @@ pub fn check_verifier(verifier: &str) -> Result<(), OauthError> {
     }
 }
 
+/// Computes the S256 challenge of `verifier`: its SHA-256 in base64url.
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
 /// Tells whether `verifier` hashes to `challenge`, in constant time.
-pub fn verify(verifier: &str, challenge: &str) -> bool {
-    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-    computed.as_bytes().ct_eq(challenge.as_bytes()).into()
+pub fn verify(verifier: &str, challenge_sent: &str) -> bool {
+    challenge(verifier).as_bytes().ct_eq(challenge_sent.as_bytes()).into()
 }
 
 #[cfg(test)]

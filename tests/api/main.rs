@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod cli_admin;
+mod consent;
 mod lifecycle;
 mod lockout;
 mod metadata;

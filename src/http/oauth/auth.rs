@@ -1,13 +1,17 @@
-//! `POST /oauth2/auth`: the password grant returns a code as JSON.
+//! `POST /oauth2/auth`: the password grant returns a code as JSON; the
+//! consent grant, the default, is the browser flow of
+//! [`crate::http::pages::consent`].
 
 use std::net::IpAddr;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::http::error::ApiError;
+use crate::http::pages;
 use crate::http::params::Params;
 use crate::http::rate_limit::ClientAddress;
 use crate::oauth::OauthError;
@@ -27,12 +31,16 @@ pub struct CodeResponse {
 pub async fn post(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     params: Params,
 ) -> Result<Response, ApiError> {
     let now = state.now();
     match params.get("grant_type") {
         Some("password") => password_grant(&state, &params, address, now).await,
-        _ => Err(OauthError::UnsupportedGrantType.into()),
+        None | Some("consent") => {
+            Ok(pages::consent::post(&state, &headers, &params, address).await)
+        }
+        Some(_) => Err(OauthError::UnsupportedGrantType.into()),
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use hktia_portal::accounts::{self, MemberDetails, Password};
 use hktia_portal::clock::ManualClock;
 use hktia_portal::config::Config;
+use hktia_portal::http::pages::demo::DemoFlow;
 use hktia_portal::state::AppState;
 use hktia_portal::store::{ClientKind, NewClient, Store};
 use reqwest::Response;
@@ -93,15 +94,34 @@ impl TestApp {
         app
     }
 
+    /// Like [`TestApp::spawn`], as `serve --demo` runs it: the server also
+    /// answers the demo callback, for the client `demo-web` registered with
+    /// its redirect URI.
+    pub async fn spawn_demo(backend: Backend) -> Self {
+        let db = Arc::new(TestDb::create(backend).await);
+        let app = Self::launch(db, Config::default(), Some("demo-web")).await;
+        let flow = app.state.demo.clone().unwrap();
+        app.add_client("demo-web", ClientKind::Web, &[&flow.redirect_uri()]).await;
+        app.add_member("alice", PASSWORD).await;
+        app
+    }
+
     /// Starts a server over an existing database, without adding anything.
     pub async fn start(db: Arc<TestDb>, config: Config) -> Self {
+        Self::launch(db, config, None).await
+    }
+
+    async fn launch(db: Arc<TestDb>, config: Config, demo_client: Option<&str>) -> Self {
         let store = Store::connect(&db.url).await.unwrap();
         store.migrate().await.unwrap();
         let clock = Arc::new(ManualClock::new(START_TIME));
-        let state = AppState::new(store, config, clock.clone());
+        let mut state = AppState::new(store, config, clock.clone());
 
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        if let Some(client_id) = demo_client {
+            state = state.with_demo(DemoFlow::new(&base, client_id));
+        }
         let (shutdown, stop) = oneshot::channel::<()>();
         let server_state = state.clone();
         let server = tokio::spawn(async move {
