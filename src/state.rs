@@ -6,6 +6,7 @@ use crate::accounts::PasswordHasher;
 use crate::clock::{Clock, UnixTime};
 use crate::config::Config;
 use crate::store::Store;
+use crate::telemetry::metrics::Metrics;
 
 /// The server's shared state; cheap to clone.
 #[derive(Clone)]
@@ -18,13 +19,15 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The bounded Argon2id pool.
     pub hasher: PasswordHasher,
+    /// This server's Prometheus metrics.
+    pub metrics: Metrics,
 }
 
 impl AppState {
     /// Builds the state for `store` and `config`.
     pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let hasher = PasswordHasher::new(config.argon2);
-        Self { store, config: Arc::new(config), clock, hasher }
+        Self { store, config: Arc::new(config), clock, hasher, metrics: Metrics::new() }
     }
 
     /// Reads the clock.

@@ -1,5 +1,7 @@
-//! Logging setup, and the helper that runs blocking work inside the
-//! caller's span.
+//! Logging setup, the helper that runs blocking work inside the caller's
+//! span, and the Prometheus [`metrics`].
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

@@ -4,16 +4,22 @@
 
 pub mod api;
 pub mod bearer;
+pub mod client_addr;
+pub mod docs;
 pub mod error;
 pub mod middleware;
 pub mod oauth;
+pub mod openapi;
+pub mod ops;
 pub mod params;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 use error::ApiError;
@@ -27,11 +33,60 @@ pub const TOKENINFO_PATH: &str = "/oauth2/tokeninfo";
 /// Path of the member's own record.
 pub const ME_PATH: &str = "/api/v1/me";
 
+/// Every route, each with its OpenAPI description. This list is the one
+/// place routes are declared: the router and `/openapi.json` are both built
+/// from it, so they cannot disagree. Adding an endpoint is one
+/// `.routes(routes!(handler))` line, with `#[utoipa::path]` on the handler.
+fn routes() -> OpenApiRouter<AppState> {
+    let token_routes = OpenApiRouter::new()
+        .routes(routes!(oauth::auth::post))
+        .routes(routes!(oauth::token::post))
+        .routes(routes!(oauth::tokeninfo::get))
+        .layer(no_store());
+
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(token_routes)
+        .routes(routes!(api::me::get))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::page))
+        .routes(routes!(docs::script))
+        .routes(routes!(docs::style))
+}
+
+/// Returns the OpenAPI 3.1 description of every route.
+pub fn openapi_description() -> utoipa::openapi::OpenApi {
+    let mut description = routes().into_openapi();
+    // utoipa fills the license from Cargo.toml, which names none; an empty
+    // license object would tell readers nothing.
+    description.info.license = None;
+    description
+}
+
 /// Builds the router with every endpoint and layer.
 pub fn router(state: AppState) -> Router {
-    // Token responses must never be cached (RFC 6749 section 5.1), and
-    // neither may answers about tokens; errors included.
-    let no_store = tower::ServiceBuilder::new()
+    Router::from(routes())
+        .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
+        .with_state(state)
+}
+
+/// Token responses must never be cached (RFC 6749 section 5.1), and
+/// neither may answers about tokens; errors included.
+fn no_store() -> tower::ServiceBuilder<
+    tower::layer::util::Stack<
+        SetResponseHeaderLayer<HeaderValue>,
+        tower::layer::util::Stack<
+            SetResponseHeaderLayer<HeaderValue>,
+            tower::layer::util::Identity,
+        >,
+    >,
+> {
+    tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -39,20 +94,5 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::PRAGMA,
             HeaderValue::from_static("no-cache"),
-        ));
-
-    let token_routes = Router::new()
-        .route(AUTH_PATH, post(oauth::auth::post))
-        .route(TOKEN_PATH, post(oauth::token::post))
-        .route(TOKENINFO_PATH, get(oauth::tokeninfo::get))
-        .layer(no_store);
-
-    Router::new()
-        .merge(token_routes)
-        .route(ME_PATH, get(api::me::get))
-        .fallback(|| async { ApiError::NotFound })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(axum::middleware::from_fn(middleware::request_context))
-        .with_state(state)
+        ))
 }

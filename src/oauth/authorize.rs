@@ -2,10 +2,11 @@
 //! and the code the browser flow issues once a member allows it.
 
 use super::{AccessType, OauthError, pkce, required};
-use crate::accounts::{self, Password};
+use crate::accounts::{self, Password, SignInError};
 use crate::clock::UnixTime;
 use crate::state::AppState;
 use crate::store::{ClientKind, ClientRecord, MemberRecord, NewCode};
+use crate::telemetry::metrics::SignInOutcome;
 use crate::tokens::{self, Secret, TokenKind};
 
 /// The parameters of a password-grant authorization request, as received.
@@ -70,9 +71,12 @@ pub async fn password_grant(
     // A password outside the accepted lengths can never match; it is not
     // worth a hash, and its length tells nothing about the member.
     let Ok(password) = Password::new(password.expose().to_owned()) else {
+        state.metrics.sign_in(SignInOutcome::Failed);
         return Err(OauthError::invalid_grant("password length out of bounds"));
     };
-    let member = accounts::sign_in(&state.store, &state.hasher, username, &password).await?;
+    let signed_in = accounts::sign_in(&state.store, &state.hasher, username, &password).await;
+    count_sign_in(state, &signed_in);
+    let member = signed_in?;
     tracing::info!(member_id = member.id, client_id = %client.id, "sign-in succeeded");
 
     let grant = CodeGrant {
@@ -84,6 +88,19 @@ pub async fn password_grant(
         code_challenge: challenge.as_deref(),
     };
     issue_code(state, &grant, now).await
+}
+
+/// Counts a sign-in that ended with a verdict on the credentials; a
+/// database or hashing failure is no verdict and is not counted.
+fn count_sign_in(state: &AppState, result: &Result<MemberRecord, SignInError>) {
+    let outcome = match result {
+        Ok(_) => SignInOutcome::Succeeded,
+        Err(SignInError::UnknownMember | SignInError::WrongPassword | SignInError::Disabled) => {
+            SignInOutcome::Failed
+        }
+        Err(SignInError::Store(_) | SignInError::Hash(_)) => return,
+    };
+    state.metrics.sign_in(outcome);
 }
 
 /// Issues and stores a new authorization code.
@@ -108,6 +125,7 @@ pub async fn issue_code(
             expires_at: now + ttl,
         })
         .await?;
+    state.metrics.token_issued("code");
     Ok(code)
 }
 

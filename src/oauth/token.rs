@@ -7,6 +7,7 @@
 //! theft and revokes the session.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::authorize::{device_id_for, find_client};
 use super::{AccessType, OauthError, pkce, required};
@@ -35,15 +36,17 @@ pub struct TokenRequest {
 }
 
 /// A successful token response (RFC 6749 section 5.1).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     /// The new access token.
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Always empty: scopes are not supported.
+    #[schema(example = "")]
     pub scope: &'static str,
     /// A new refresh token, for `offline` grants.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,8 +134,9 @@ async fn exchange_code(
 /// request that reused it.
 async fn revoke_reused_code(state: &AppState, grant_id: Option<&str>, now: UnixTime) -> OauthError {
     if let Some(grant_id) = grant_id {
-        if let Err(error) = state.store.revoke_grant(grant_id, now).await {
-            return error.into();
+        match state.store.revoke_grant(grant_id, now).await {
+            Ok(revoked) => count_revocation(state, revoked, "code_reused"),
+            Err(error) => return error.into(),
         }
         tracing::warn!(grant_id, "code reused; its session is revoked");
     }
@@ -191,11 +195,19 @@ async fn refresh(
 /// Revokes the session of a refresh token used after its grace window, and
 /// returns the error for the request that used it.
 async fn revoke_reused_refresh(state: &AppState, grant_id: &str, now: UnixTime) -> OauthError {
-    if let Err(error) = state.store.revoke_grant(grant_id, now).await {
-        return error.into();
+    match state.store.revoke_grant(grant_id, now).await {
+        Ok(revoked) => count_revocation(state, revoked, "refresh_token_reused"),
+        Err(error) => return error.into(),
     }
     tracing::warn!(grant_id, "replaced refresh token reused; its session is revoked");
     OauthError::invalid_grant("refresh token reused")
+}
+
+/// Counts a revocation that ended a session still live until now.
+fn count_revocation(state: &AppState, revoked: bool, reason: &'static str) {
+    if revoked {
+        state.metrics.session_revoked(reason);
+    }
 }
 
 /// A new access token, and a refresh token for `offline` grants.
@@ -238,6 +250,10 @@ impl TokenPair {
     }
 
     fn response(self, state: &AppState) -> TokenResponse {
+        state.metrics.token_issued("access");
+        if self.refresh.is_some() {
+            state.metrics.token_issued("refresh");
+        }
         TokenResponse {
             access_token: self.access.expose().to_owned(),
             token_type: "Bearer",

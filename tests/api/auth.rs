@@ -5,10 +5,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::support::{Backend, DEVICE, PASSWORD, TestApp, assert_error};
 
-backend_tests!(
-    auth_password_grant_returns_code,
-    auth_form_body_is_accepted,
-);
+backend_tests!(auth_password_grant_returns_code, auth_form_body_is_accepted,);
 
 async fn auth_password_grant_returns_code(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -55,7 +55,8 @@ impl TestDb {
                 let schema = format!("portal_test_{}", hktia_portal::tokens::random_id())
                     .to_lowercase()
                     .replace('-', "_");
-                let mut admin = PgConnectOptions::from_str(&server).unwrap().connect().await.unwrap();
+                let mut admin =
+                    PgConnectOptions::from_str(&server).unwrap().connect().await.unwrap();
                 sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut admin).await.unwrap();
                 let separator = if server.contains('?') { '&' } else { '?' };
                 Self {

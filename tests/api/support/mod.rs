@@ -109,10 +109,8 @@ impl TestApp {
             hktia_portal::server::run(listener, server_state, stop).await.unwrap();
         });
 
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Self { base, http, clock, state, db, shutdown: Some(shutdown), server: Some(server) }
     }
 
