@@ -38,11 +38,23 @@ pub const ME_PATH: &str = "/api/v1/me";
 /// from it, so they cannot disagree. Adding an endpoint is one
 /// `.routes(routes!(handler))` line, with `#[utoipa::path]` on the handler.
 fn routes() -> OpenApiRouter<AppState> {
+    // Token responses must never be cached (RFC 6749 section 5.1), and
+    // neither may answers about tokens; errors included.
+    let no_store = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::PRAGMA,
+            HeaderValue::from_static("no-cache"),
+        ));
+
     let token_routes = OpenApiRouter::new()
         .routes(routes!(oauth::auth::post))
         .routes(routes!(oauth::token::post))
         .routes(routes!(oauth::tokeninfo::get))
-        .layer(no_store());
+        .layer(no_store);
 
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(token_routes)
@@ -73,26 +85,4 @@ pub fn router(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .with_state(state)
-}
-
-/// Token responses must never be cached (RFC 6749 section 5.1), and
-/// neither may answers about tokens; errors included.
-fn no_store() -> tower::ServiceBuilder<
-    tower::layer::util::Stack<
-        SetResponseHeaderLayer<HeaderValue>,
-        tower::layer::util::Stack<
-            SetResponseHeaderLayer<HeaderValue>,
-            tower::layer::util::Identity,
-        >,
-    >,
-> {
-    tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::PRAGMA,
-            HeaderValue::from_static("no-cache"),
-        ))
 }

@@ -4,3 +4,7 @@
 mod support;
 
 mod auth;
+mod logs;
+mod openapi;
+mod ops;
+mod shutdown;

@@ -3,6 +3,7 @@
 //! offers one helper per endpoint.
 
 pub mod db;
+pub mod process;
 
 use std::sync::Arc;
 
