@@ -4,7 +4,9 @@
 mod support;
 
 mod auth;
+mod backup;
 mod logs;
 mod openapi;
 mod ops;
+mod proxy;
 mod shutdown;
