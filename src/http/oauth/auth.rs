@@ -32,7 +32,7 @@ pub struct CodeResponse {
 #[derive(Debug, ToSchema)]
 pub struct AuthRequest {
     /// Must be `code`.
-    #[schema(example = "code")]
+    #[schema(pattern = "^code$", example = "code")]
     pub response_type: String,
     /// `online` for access tokens only, `offline` to get a refresh token too.
     #[schema(pattern = "^(online|offline)$", example = "offline")]
@@ -41,7 +41,7 @@ pub struct AuthRequest {
     pub client_id: String,
     /// `password` returns a code at once; `consent`, the default, is the
     /// browser flow.
-    #[schema(example = "password")]
+    #[schema(pattern = "^(password|consent)$", example = "password")]
     pub grant_type: Option<String>,
     /// The device the grant is bound to; required for mobile clients.
     pub device_id: Option<String>,
@@ -55,7 +55,7 @@ pub struct AuthRequest {
     /// A PKCE challenge (RFC 7636): base64url of the SHA-256 of the verifier.
     pub code_challenge: Option<String>,
     /// Must be `S256` when a challenge is sent.
-    #[schema(example = "S256")]
+    #[schema(pattern = "^S256$", example = "S256")]
     pub code_challenge_method: Option<String>,
 }
 

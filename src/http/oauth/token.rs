@@ -19,7 +19,7 @@ use crate::state::AppState;
 #[derive(Debug, ToSchema)]
 pub struct TokenForm {
     /// `authorization_code` or `refresh_token`.
-    #[schema(example = "authorization_code")]
+    #[schema(pattern = "^(authorization_code|refresh_token)$", example = "authorization_code")]
     pub grant_type: String,
     /// The application the code or refresh token was issued to.
     pub client_id: String,
