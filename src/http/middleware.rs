@@ -1,8 +1,8 @@
 //! The request context: an id for every request, returned as
 //! `X-Request-Id`, one log line and one count in the metrics when the
 //! response is ready. The line names the matched route, never the URI,
-//! whose query may hold a token, and no header, since `Authorization`
-//! holds one.
+//! because a query may contain a token. It names no header either, because
+//! `Authorization` contains one.
 
 use std::time::Instant;
 

@@ -39,7 +39,7 @@ pub const ME_PATH: &str = "/api/v1/me";
 /// `.routes(routes!(handler))` line, with `#[utoipa::path]` on the handler.
 fn routes() -> OpenApiRouter<AppState> {
     // Token responses must never be cached (RFC 6749 section 5.1), and
-    // neither may answers about tokens; errors included.
+    // neither may tokeninfo responses. Errors are included.
     let no_store = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

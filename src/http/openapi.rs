@@ -1,16 +1,16 @@
 //! The OpenAPI 3.1 description served at `/openapi.json`. Paths come from
 //! the `#[utoipa::path]` attribute on each handler, collected by the router
-//! in [`super::routes`]; this module holds what they share: the document's
-//! header, the bearer scheme and the error responses.
+//! in [`super::routes`]. This module contains what they share: the
+//! document's header, the bearer scheme and the error responses.
 
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 
-/// The name under which operations refer to the bearer token scheme; the
-/// `security` attributes of the handlers spell it out, since the macro takes
-/// only a literal there.
+/// The name under which operations refer to the bearer token scheme. The
+/// `security` attributes of the handlers repeat it as a literal, because
+/// the macro accepts nothing else there.
 pub const BEARER: &str = "bearer";
 
 /// The document's fixed parts; [`super::routes`] adds every path.

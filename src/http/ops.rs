@@ -41,7 +41,7 @@ const OK: Status = Status { status: "ok" };
 
 /// Liveness: the process runs and serves HTTP.
 ///
-/// Touches nothing else, so a restart is the right answer when it fails.
+/// Touches nothing else, so a restart is the right fix when it fails.
 #[utoipa::path(
     get,
     path = HEALTHZ_PATH,
@@ -55,7 +55,7 @@ pub async fn healthz() -> Json<Status> {
     Json(OK)
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database responds.
 ///
 /// A server that fails it should get no traffic until it passes again; it
 /// recovers by itself when the database returns, without a restart.
@@ -64,7 +64,7 @@ pub async fn healthz() -> Json<Status> {
     path = READYZ_PATH,
     tag = "operations",
     responses(
-        (status = 200, description = "The database answers", body = Status),
+        (status = 200, description = "The database responds", body = Status),
         (status = 500, response = ServerError),
         (status = 503, response = Unavailable),
     )

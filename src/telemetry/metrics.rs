@@ -20,13 +20,13 @@ const POOL_CONNECTIONS: &str = "portal_db_pool_connections";
 const POOL_MAX_CONNECTIONS: &str = "portal_db_pool_max_connections";
 
 /// Upper bounds of the latency histogram buckets, in seconds. A sign-in
-/// spends about 50 ms in Argon2id, so the buckets are dense around it.
+/// spends tens of milliseconds in Argon2id, so the buckets are dense there.
 const LATENCY_BUCKETS: &[f64] =
     &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 const METADATA: Metadata<'static> = Metadata::new(module_path!(), Level::INFO, None);
 
-/// How a sign-in attempt ended, for [`Metrics::sign_in`].
+/// The outcome of a sign-in attempt, for [`Metrics::sign_in`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignInOutcome {
     /// The credentials were accepted.

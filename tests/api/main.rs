@@ -10,3 +10,4 @@ mod openapi;
 mod ops;
 mod proxy;
 mod shutdown;
+mod systemd;

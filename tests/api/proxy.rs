@@ -13,8 +13,9 @@ use crate::support::{Backend, PASSWORD, TestDb};
 
 const SITE: &str = include_str!("../../deploy/nginx.conf");
 
-/// The address the test client connects from: nginx sees it as the client
-/// and must pass it on, while the portal's peer is nginx on 127.0.0.1.
+/// The address the test client connects from. nginx receives requests
+/// from it and must pass it on, while the portal's peer is nginx on
+/// 127.0.0.1.
 const CLIENT_ADDRESS: &str = "127.0.0.2";
 
 fn find_nginx() -> Option<PathBuf> {

@@ -1,5 +1,5 @@
 //! The real `hktia-portal` binary, for what only a process shows: its log
-//! lines, its answer to signals and its exit status.
+//! lines, its response to signals and its exit status.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
