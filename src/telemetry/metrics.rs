@@ -89,10 +89,11 @@ impl Metrics {
     }
 
     /// Counts one served request and its latency. `route` is the matched
-    /// route pattern, never the URI, so that the label set stays small.
+    /// route pattern, never the URI, and methods outside the standard ones
+    /// count as `other`, so that clients cannot grow the label set.
     pub fn request_served(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let labels =
-            vec![Label::new("method", method.to_owned()), Label::new("route", route.to_owned())];
+        let method = standard_method(method);
+        let labels = vec![Label::new("method", method), Label::new("route", route.to_owned())];
         let mut with_status = labels.clone();
         with_status.push(Label::new("status", status.to_string()));
         self.counter(REQUESTS, with_status).increment(1);
@@ -158,6 +159,14 @@ impl Metrics {
     }
 }
 
+/// Returns `method` if HTTP defines it (RFC 9110 section 9, and PATCH from
+/// RFC 5789), and `other` for anything else.
+fn standard_method(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] =
+        ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+    STANDARD.into_iter().find(|standard| *standard == method).unwrap_or("other")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +188,20 @@ mod tests {
         assert!(text.contains(r#"portal_sign_ins_total{outcome="failed"} 1"#));
         assert!(text.contains(r#"portal_db_pool_connections{pool="main",state="in_use"} 2"#));
         assert!(text.contains(r#"portal_db_pool_max_connections{pool="main"} 16"#));
+    }
+
+    #[test]
+    fn unknown_methods_share_one_label() {
+        let metrics = Metrics::new();
+        metrics.request_served("BREW", "unmatched", 405, 0.001);
+        metrics.request_served("WHEN", "unmatched", 405, 0.001);
+
+        let text = metrics.render(&[]);
+
+        let other =
+            r#"portal_http_requests_total{method="other",route="unmatched",status="405"} 2"#;
+        assert!(text.contains(other), "{text}");
+        assert!(!text.contains("BREW"));
     }
 
     #[test]

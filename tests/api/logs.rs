@@ -105,6 +105,11 @@ async fn drive_every_flow(server: &ServerProcess) -> Seen {
     assert_eq!(seen.json(http.get(&me).bearer_auth(&access).send().await.unwrap()).await.0, 200);
     let rejected = http.get(&me).bearer_auth(UNKNOWN_TOKEN).send().await.unwrap();
     assert_eq!(seen.json(rejected).await.0, 401);
+    let credentials = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("alice:{PASSWORD}"),
+    );
+    seen.secrets.push(credentials);
     let basic = http.get(&me).basic_auth("alice", Some(PASSWORD)).send().await.unwrap();
     assert_eq!(seen.json(basic).await.0, 401);
 

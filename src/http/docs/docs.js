@@ -11,6 +11,16 @@ function element(tag, text, className) {
   return node;
 }
 
+// Builds an element whose `backquoted` parts become <code>, as in the
+// doc comments the description comes from.
+function prose(tag, text) {
+  const node = element(tag);
+  String(text).split("`").forEach((part, index) => {
+    if (part) node.appendChild(index % 2 === 1 ? element("code", part) : document.createTextNode(part));
+  });
+  return node;
+}
+
 // Follows a local "#/components/..." reference; other references are shown
 // as they are.
 function resolve(spec, item) {
@@ -71,11 +81,19 @@ function schemaBlock(spec, schemaOrRef) {
   return block;
 }
 
+// Lists the media types of a body, once per schema: a request taken as
+// JSON or as a form shows its fields once.
 function contentBlocks(spec, content) {
-  const blocks = [];
+  const groups = new Map();
   for (const [mediaType, media] of Object.entries(content || {})) {
-    blocks.push(element("p", mediaType, "tag"));
-    if (media.schema) blocks.push(schemaBlock(spec, media.schema));
+    const key = JSON.stringify(media.schema || null);
+    if (!groups.has(key)) groups.set(key, { schema: media.schema, types: [] });
+    groups.get(key).types.push(mediaType);
+  }
+  const blocks = [];
+  for (const group of groups.values()) {
+    blocks.push(element("p", group.types.join(", "), "tag"));
+    if (group.schema) blocks.push(schemaBlock(spec, group.schema));
   }
   return blocks;
 }
@@ -93,13 +111,16 @@ function responsesBlock(spec, operation) {
   const wrapper = element("div");
   for (const [status, item] of Object.entries(operation.responses || {})) {
     const response = resolve(spec, item);
-    wrapper.appendChild(element("h4", status + " " + (response.description || "")));
+    const details = element("details");
+    details.open = status.startsWith("2");
+    details.appendChild(prose("summary", status + " " + (response.description || "")));
     const headers = Object.entries(response.headers || {});
     if (headers.length > 0) {
       const rows = headers.map(([name, header]) => [name, header.description || ""]);
-      wrapper.appendChild(table(["header", "description"], rows));
+      details.appendChild(table(["header", "description"], rows));
     }
-    for (const block of contentBlocks(spec, response.content)) wrapper.appendChild(block);
+    for (const block of contentBlocks(spec, response.content)) details.appendChild(block);
+    wrapper.appendChild(details);
   }
   return wrapper;
 }
@@ -112,8 +133,8 @@ function operationSection(spec, path, method, operation, id) {
   heading.appendChild(element("span", path, "path"));
   section.appendChild(heading);
   if (operation.tags) section.appendChild(element("p", operation.tags.join(", "), "tag"));
-  if (operation.summary) section.appendChild(element("p", operation.summary));
-  if (operation.description) section.appendChild(element("p", operation.description));
+  if (operation.summary) section.appendChild(prose("p", operation.summary));
+  if (operation.description) section.appendChild(prose("p", operation.description));
   if (operation.security && operation.security.some((entry) => Object.keys(entry).length)) {
     section.appendChild(element("p", "Takes an access token: Authorization: Bearer TOKEN"));
   }
@@ -131,6 +152,23 @@ function operationSection(spec, path, method, operation, id) {
   return section;
 }
 
+// Lists the operations grouped by tag, in the order the description
+// declares its tags.
+function operationsInOrder(spec) {
+  const operations = [];
+  for (const [path, item] of Object.entries(spec.paths || {})) {
+    for (const method of METHODS) {
+      if (item[method]) operations.push({ path, method, operation: item[method] });
+    }
+  }
+  const tags = (spec.tags || []).map((tag) => tag.name);
+  const rank = (entry) => {
+    const index = tags.indexOf((entry.operation.tags || [])[0]);
+    return index === -1 ? tags.length : index;
+  };
+  return operations.sort((a, b) => rank(a) - rank(b));
+}
+
 function render(spec) {
   const info = spec.info || {};
   document.getElementById("title").textContent = (info.title || "API") + " " + (info.version || "");
@@ -138,20 +176,15 @@ function render(spec) {
   const main = document.getElementById("operations");
   main.replaceChildren();
   const list = element("ul");
-  let count = 0;
-  for (const [path, item] of Object.entries(spec.paths || {})) {
-    for (const method of METHODS) {
-      if (!item[method]) continue;
-      count += 1;
-      const id = "operation-" + count;
-      main.appendChild(operationSection(spec, path, method, item[method], id));
-      const link = element("a", method.toUpperCase() + " " + path);
-      link.href = "#" + id;
-      const entry = element("li");
-      entry.appendChild(link);
-      list.appendChild(entry);
-    }
-  }
+  operationsInOrder(spec).forEach(({ path, method, operation }, index) => {
+    const id = "operation-" + (index + 1);
+    main.appendChild(operationSection(spec, path, method, operation, id));
+    const link = element("a", method.toUpperCase() + " " + path);
+    link.href = "#" + id;
+    const entry = element("li");
+    entry.appendChild(link);
+    list.appendChild(entry);
+  });
   document.getElementById("contents").replaceChildren(list);
 }
 
