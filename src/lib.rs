@@ -19,7 +19,10 @@
 //! - [`store`]: all the SQL, for both databases, and nothing else.
 //! - [`cli`]: the commands; `serve` starts [`server`].
 //! - [`config`], [`clock`], [`tokens`], [`telemetry`], [`state`]: settings,
-//!   the injected time source, secret tokens, logging, shared state.
+//!   the injected time source, secret tokens, logging and metrics, shared
+//!   state.
+//! - [`server`]: serving the router, and graceful shutdown with a deadline.
+//!   `docs/deploy.md` covers running it in production.
 //!
 //! # One request's path
 //!
