@@ -193,7 +193,7 @@ impl Store {
         Ok(())
     }
 
-    /// Checks that the database answers a query on one of this server's
+    /// Checks that the database responds to a query on one of this server's
     /// tables, so that a database that lost its schema does not count as
     /// ready.
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -203,8 +203,8 @@ impl Store {
         Ok(())
     }
 
-    /// Returns how many connections each pool holds and may hold, for the
-    /// metrics. SQLite has a `reader` and a `writer` pool, PostgreSQL one
+    /// Returns how many connections each pool has open and may open, for
+    /// the metrics. SQLite has a `reader` and a `writer` pool, PostgreSQL one
     /// `main` pool.
     pub fn pool_use(&self) -> Vec<PoolUse> {
         match &self.backend {

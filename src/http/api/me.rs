@@ -31,7 +31,7 @@ pub struct Me {
 
 /// The member's own record.
 ///
-/// Without a token the answer is 401 with
+/// Without a token the response is 401 with
 /// `WWW-Authenticate: Bearer realm="hktia-portal"`; with a bad one, 401
 /// `invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`.
 #[utoipa::path(
