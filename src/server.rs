@@ -82,32 +82,48 @@ async fn run_metrics_upkeep(state: AppState) {
     }
 }
 
-/// Completes on Ctrl-C or, on Unix, SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Returns a future that completes on Ctrl-C (SIGINT) or SIGTERM. The
+/// handlers are installed by this call rather than when the future is
+/// first polled, so a signal sent right after the server logs that it
+/// listens still starts a graceful shutdown instead of killing the process.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let interrupt = signal(SignalKind::interrupt())
+        .inspect_err(|error| tracing::warn!(%error, "cannot listen for Ctrl-C"))
+        .ok();
+    let terminate = signal(SignalKind::terminate())
+        .inspect_err(|error| tracing::warn!(%error, "cannot listen for SIGTERM"))
+        .ok();
+    async move {
+        tokio::select! {
+            () = receive(interrupt) => {}
+            () = receive(terminate) => {}
+        }
+        tracing::info!("shutdown requested; finishing requests in flight");
+    }
+}
+
+/// Completes when `signal` arrives; never, without a handler.
+#[cfg(unix)]
+async fn receive(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Returns a future that completes on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        tracing::info!("shutdown requested; finishing requests in flight");
     }
-    tracing::info!("shutdown requested; finishing requests in flight");
 }

@@ -30,13 +30,14 @@ pub async fn run(args: ServeArgs, store: Store, config: Config) -> anyhow::Resul
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let shutdown = crate::server::shutdown_signal();
     let state = AppState::new(store, config, Arc::new(SystemClock));
 
     if args.demo {
         super::demo::prepare(&state, address).await?;
     }
     tracing::info!(%address, "listening");
-    crate::server::run(listener, state, crate::server::shutdown_signal()).await?;
+    crate::server::run(listener, state, shutdown).await?;
     tracing::info!("server stopped");
     Ok(())
 }

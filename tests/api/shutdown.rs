@@ -130,3 +130,16 @@ async fn shutdown_deadline_ends_stalled_request() {
     assert!(result.is_ok(), "the server failed: {result:?}");
     drop(stalled);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_stops_server_cleanly() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let mut server = ServerProcess::start(&db.url, &[]);
+
+    server.interrupt();
+    let status = server.wait();
+
+    assert!(status.success(), "exit status {status:?}");
+    assert!(server.log().contains("shutdown requested"));
+    assert!(server.log().contains("server stopped"));
+}

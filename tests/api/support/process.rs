@@ -111,9 +111,17 @@ impl ServerProcess {
 
     /// Sends SIGTERM, as systemd does to stop a service.
     pub fn terminate(&self) {
-        let status =
-            Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success(), "kill -TERM failed");
+        self.signal("-TERM");
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([name, &self.child.id().to_string()]).status();
+        assert!(status.unwrap().success(), "kill {name} failed");
     }
 
     /// Waits for the process to exit and returns its status.
