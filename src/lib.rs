@@ -20,7 +20,10 @@
 //! - [`store`]: all the SQL, for both databases, and nothing else.
 //! - [`cli`]: the commands; `serve` starts [`server`].
 //! - [`config`], [`clock`], [`tokens`], [`telemetry`], [`state`]: settings,
-//!   the injected time source, secret tokens, logging, shared state.
+//!   the injected time source, secret tokens, logging and metrics, shared
+//!   state.
+//! - [`server`]: serving the router, and graceful shutdown with a deadline.
+//!   `docs/deploy.md` covers running it in production.
 //! - [`audit`]: security events, to the `audit_events` table and the log.
 //! - [`cleanup`]: the task `serve` starts to delete expired rows.
 //!

@@ -7,6 +7,7 @@ use crate::clock::{Clock, UnixTime};
 use crate::config::Config;
 use crate::http::pages::demo::DemoFlow;
 use crate::store::Store;
+use crate::telemetry::metrics::Metrics;
 
 /// The server's shared state; cheap to clone.
 #[derive(Clone)]
@@ -22,13 +23,15 @@ pub struct AppState {
     /// The browser flow of `serve --demo`, whose callback the server then
     /// answers itself; `None` otherwise.
     pub demo: Option<Arc<DemoFlow>>,
+    /// This server's Prometheus metrics.
+    pub metrics: Metrics,
 }
 
 impl AppState {
     /// Builds the state for `store` and `config`.
     pub fn new(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let hasher = PasswordHasher::new(config.argon2);
-        Self { store, config: Arc::new(config), clock, hasher, demo: None }
+        Self { store, config: Arc::new(config), clock, hasher, demo: None, metrics: Metrics::new() }
     }
 
     /// Serves `flow`'s callback page as well.

@@ -31,6 +31,7 @@ pub async fn run(args: ServeArgs, store: Store, config: Config) -> anyhow::Resul
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
+    let shutdown = crate::server::shutdown_signal();
     let mut state = AppState::new(store, config, Arc::new(SystemClock));
 
     if args.demo {
@@ -39,7 +40,7 @@ pub async fn run(args: ServeArgs, store: Store, config: Config) -> anyhow::Resul
     }
     tracing::info!(%address, "listening");
     let cleanup = tokio::spawn(crate::cleanup::run_periodically(state.clone()));
-    let served = crate::server::run(listener, state, crate::server::shutdown_signal()).await;
+    let served = crate::server::run(listener, state, shutdown).await;
     cleanup.abort();
     served?;
     tracing::info!("server stopped");

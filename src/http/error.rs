@@ -6,6 +6,7 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::middleware::current_request_id;
 use crate::oauth::OauthError;
@@ -32,14 +33,16 @@ pub enum ApiError {
 }
 
 /// The JSON body of every error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// The error code.
+    #[schema(example = "invalid_request")]
     pub error: &'static str,
     /// A sentence for the developer reading it.
     pub error_description: String,
     /// Only on `server_error`: the id under which the cause was logged.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub request_id: Option<String>,
 }
 

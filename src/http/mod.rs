@@ -4,9 +4,13 @@
 
 pub mod api;
 pub mod bearer;
+pub mod client_addr;
+pub mod docs;
 pub mod error;
 pub mod middleware;
 pub mod oauth;
+pub mod openapi;
+pub mod ops;
 pub mod pages;
 pub mod params;
 pub mod rate_limit;
@@ -15,9 +19,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
-use axum::routing::{delete, get, post};
+use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 use error::ApiError;
@@ -39,10 +46,13 @@ pub const SESSIONS_PATH: &str = "/api/v1/me/sessions";
 /// Path of one of the member's sessions.
 pub const SESSION_PATH: &str = "/api/v1/me/sessions/{id}";
 
-/// Builds the router with every endpoint and layer.
-pub fn router(state: AppState) -> Router {
+/// Every route, each with its OpenAPI description. This list is the one
+/// place routes are declared: the router and `/openapi.json` are both built
+/// from it, so they cannot disagree. Adding an endpoint is one
+/// `.routes(routes!(handler))` line, with `#[utoipa::path]` on the handler.
+fn routes() -> OpenApiRouter<AppState> {
     // Token responses must never be cached (RFC 6749 section 5.1), and
-    // neither may answers about tokens; errors included.
+    // neither may tokeninfo responses. Errors are included.
     let no_store = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -53,30 +63,53 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-cache"),
         ));
 
-    let token_routes = Router::new()
-        .route(AUTH_PATH, get(pages::consent::get).post(oauth::auth::post))
-        .route(TOKEN_PATH, post(oauth::token::post))
-        .route(TOKENINFO_PATH, get(oauth::tokeninfo::get))
-        .route(REVOKE_PATH, post(oauth::revoke::post))
+    let token_routes = OpenApiRouter::new()
+        .routes(routes!(pages::consent::get, oauth::auth::post))
+        .routes(routes!(oauth::token::post))
+        .routes(routes!(oauth::tokeninfo::get))
+        .routes(routes!(oauth::revoke::post))
         .layer(no_store);
-    let rate_limits = Arc::new(rate_limit::RateLimits::new(&state.config));
 
-    let mut routes = Router::new()
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(token_routes)
-        .route(ME_PATH, get(api::me::get))
-        .route(METADATA_PATH, get(oauth::metadata::get))
-        .route(SESSIONS_PATH, get(api::sessions::list))
-        .route(SESSION_PATH, delete(api::sessions::delete))
-        .route(pages::STYLESHEET_PATH, get(pages::stylesheet));
+        .routes(routes!(api::me::get))
+        .routes(routes!(api::sessions::list))
+        .routes(routes!(api::sessions::delete))
+        .routes(routes!(oauth::metadata::get))
+        .routes(routes!(pages::stylesheet))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(docs::openapi_json))
+        .routes(routes!(docs::page))
+        .routes(routes!(docs::script))
+        .routes(routes!(docs::style))
+}
+
+/// Returns the OpenAPI 3.1 description of every route.
+pub fn openapi_description() -> utoipa::openapi::OpenApi {
+    let mut description = routes().into_openapi();
+    // utoipa fills the license from Cargo.toml, which names none; an empty
+    // license object would tell readers nothing.
+    description.info.license = None;
+    description
+}
+
+/// Builds the router with every endpoint and layer.
+pub fn router(state: AppState) -> Router {
+    let rate_limits = Arc::new(rate_limit::RateLimits::new(&state.config));
+    let mut router = Router::from(routes());
+    // The demo's callback exists only under `serve --demo`, so it is not
+    // part of the API description.
     if state.demo.is_some() {
-        routes = routes.route(pages::demo::CALLBACK_PATH, get(pages::demo::callback));
+        router = router.route(pages::demo::CALLBACK_PATH, get(pages::demo::callback));
     }
 
-    routes
+    router
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_rate))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .with_state(state)
 }

@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 
 use super::{AccessType, OauthError, pkce, required};
-use crate::accounts::{self, Password, SignInAttempt};
+use crate::accounts::{self, Password, SignInAttempt, SignInError};
 use crate::clock::UnixTime;
 use crate::state::AppState;
 use crate::store::{ClientKind, ClientRecord, MemberRecord, NewCode};
+use crate::telemetry::metrics::SignInOutcome;
 use crate::tokens::{self, Secret, TokenKind};
 
 /// The parameters of a password-grant authorization request, as received.
@@ -110,6 +111,7 @@ pub async fn sign_in(state: &AppState, attempt: &SignIn<'_>) -> Result<MemberRec
     // A password outside the accepted lengths can never match; it is not
     // worth a hash, and its length tells nothing about the member.
     let Ok(password) = Password::new(attempt.password.expose().to_owned()) else {
+        state.metrics.sign_in(SignInOutcome::Failed);
         return Err(OauthError::invalid_grant("password length out of bounds"));
     };
     let attempt = SignInAttempt {
@@ -120,7 +122,26 @@ pub async fn sign_in(state: &AppState, attempt: &SignIn<'_>) -> Result<MemberRec
         now: attempt.now,
     };
     let policy = accounts::lockout_policy(&state.config);
-    Ok(accounts::sign_in(&state.store, &state.hasher, &policy, &attempt).await?)
+    let signed_in = accounts::sign_in(&state.store, &state.hasher, &policy, &attempt).await;
+    count_sign_in(state, &signed_in);
+    Ok(signed_in?)
+}
+
+/// Counts a sign-in that ended with a verdict on the credentials, paused
+/// ones included; a database or hashing failure is no verdict and is not
+/// counted.
+fn count_sign_in(state: &AppState, result: &Result<MemberRecord, SignInError>) {
+    let outcome = match result {
+        Ok(_) => SignInOutcome::Succeeded,
+        Err(
+            SignInError::UnknownMember
+            | SignInError::WrongPassword
+            | SignInError::Disabled
+            | SignInError::Paused { .. },
+        ) => SignInOutcome::Failed,
+        Err(_) => return,
+    };
+    state.metrics.sign_in(outcome);
 }
 
 /// Issues and stores a new authorization code.
@@ -145,6 +166,7 @@ pub async fn issue_code(
             expires_at: now + ttl,
         })
         .await?;
+    state.metrics.token_issued("code");
     Ok(code)
 }
 

@@ -53,6 +53,7 @@ pub async fn revoke(
     }
 
     if state.store.revoke_grant(&owner.grant_id, now).await? {
+        state.metrics.session_revoked(Event::TokenRevoked.as_str());
         let detail = format!("{} token presented", owner.kind);
         AuditEntry::new(Event::TokenRevoked)
             .member(owner.member_id, &owner.username)

@@ -9,6 +9,7 @@
 use std::net::IpAddr;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::authorize::{device_id_for, find_client};
 use super::{AccessType, OauthError, pkce, required};
@@ -41,15 +42,17 @@ pub struct TokenRequest {
 }
 
 /// A successful token response (RFC 6749 section 5.1).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     /// The new access token.
     pub access_token: String,
     /// Always `Bearer`.
+    #[schema(example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
     /// Always empty: scopes are not supported.
+    #[schema(example = "")]
     pub scope: &'static str,
     /// A new refresh token, for `offline` grants.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,10 +150,11 @@ impl Reuse<'_> {
     /// Revokes the session, records the event, and returns the error for
     /// the request.
     async fn revoke(&self, state: &AppState, grant_id: Option<&str>, now: UnixTime) -> OauthError {
-        if let Some(grant_id) = grant_id
-            && let Err(error) = state.store.revoke_grant(grant_id, now).await
-        {
-            return error.into();
+        if let Some(grant_id) = grant_id {
+            match state.store.revoke_grant(grant_id, now).await {
+                Ok(revoked) => count_revocation(state, revoked, self.event.as_str()),
+                Err(error) => return error.into(),
+            }
         }
         let mut entry = AuditEntry::new(self.event)
             .member_id(self.member_id)
@@ -220,6 +224,13 @@ async fn refresh(
     }
 }
 
+/// Counts a revocation that ended a session still live until now.
+fn count_revocation(state: &AppState, revoked: bool, reason: &'static str) {
+    if revoked {
+        state.metrics.session_revoked(reason);
+    }
+}
+
 /// A new access token, and a refresh token for `offline` grants.
 struct TokenPair {
     access: Secret,
@@ -260,6 +271,10 @@ impl TokenPair {
     }
 
     fn response(self, state: &AppState) -> TokenResponse {
+        state.metrics.token_issued("access");
+        if self.refresh.is_some() {
+            state.metrics.token_issued("refresh");
+        }
         TokenResponse {
             access_token: self.access.expose().to_owned(),
             token_type: "Bearer",

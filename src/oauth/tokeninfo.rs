@@ -2,6 +2,7 @@
 //! bearer check of the member API.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::OauthError;
 use crate::clock::UnixTime;
@@ -10,17 +11,19 @@ use crate::store::AccessRecord;
 use crate::tokens::Secret;
 
 /// The `tokeninfo` response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenInfo {
     /// The client the token was issued to.
     pub issued_to: String,
     /// The client the token is meant for; the same client here.
     pub audience: String,
     /// Always empty: scopes are not supported.
+    #[schema(example = "")]
     pub scope: &'static str,
     /// Whole seconds the token has left.
     pub expires_in: i64,
     /// `online` or `offline`.
+    #[schema(example = "offline")]
     pub access_type: String,
 }
 

@@ -61,6 +61,30 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// The connections of one pool at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUse {
+    /// `reader`, `writer` or `main`.
+    pub name: &'static str,
+    /// Open connections, idle or in use.
+    pub size: u32,
+    /// Open connections waiting for work.
+    pub idle: u32,
+    /// Most connections the pool may open.
+    pub max: u32,
+}
+
+impl PoolUse {
+    fn of<DB: sqlx::Database>(name: &'static str, pool: &sqlx::Pool<DB>) -> Self {
+        Self {
+            name,
+            size: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        }
+    }
+}
+
 /// A failed database operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -178,12 +202,26 @@ impl Store {
         Ok(())
     }
 
-    /// Checks that the database answers a trivial query.
+    /// Checks that the database responds to a query on one of this server's
+    /// tables, so that a database that lost its schema does not count as
+    /// ready.
     pub async fn ping(&self) -> Result<(), StoreError> {
         on_pool!(self, reader, |pool| {
-            sqlx::query("SELECT 1").execute(pool).await?;
+            sqlx::query("SELECT 1 FROM members LIMIT 1").fetch_optional(pool).await?;
         });
         Ok(())
+    }
+
+    /// Returns how many connections each pool has open and may open, for
+    /// the metrics. SQLite has a `reader` and a `writer` pool, PostgreSQL one
+    /// `main` pool.
+    pub fn pool_use(&self) -> Vec<PoolUse> {
+        match &self.backend {
+            Backend::Sqlite { reader, writer } => {
+                vec![PoolUse::of("reader", reader), PoolUse::of("writer", writer)]
+            }
+            Backend::Postgres(pool) => vec![PoolUse::of("main", pool)],
+        }
     }
 
     /// Closes every connection, waiting for those in use to be returned.

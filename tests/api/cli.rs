@@ -3,7 +3,7 @@
 use std::process::Output;
 
 use crate::backend_tests;
-use crate::support::process::{run_cli, run_cli_ok};
+use crate::support::process::{cli, cli_ok};
 use crate::support::{Backend, TestDb};
 
 backend_tests!(
@@ -31,8 +31,8 @@ fn assert_fails_with(output: &Output, message: &str) {
 async fn cli_migrate_succeeds_twice(backend: Backend) {
     let db = TestDb::create(backend).await;
 
-    assert_eq!(run_cli_ok(&db.url, &["migrate"], ""), "migrations applied\n");
-    assert_eq!(run_cli_ok(&db.url, &["migrate"], ""), "migrations applied\n");
+    assert_eq!(cli_ok(&db.url, &["migrate"], ""), "migrations applied\n");
+    assert_eq!(cli_ok(&db.url, &["migrate"], ""), "migrations applied\n");
 }
 
 async fn cli_user_add_and_list(backend: Backend) {
@@ -48,10 +48,10 @@ async fn cli_user_add_and_list(backend: Backend) {
         "Alice Chan",
         "--password-stdin",
     ];
-    assert_eq!(run_cli_ok(&db.url, &args, PASSWORD_LINE), "user \"alice\" added\n");
-    run_cli_ok(&db.url, &["user", "add", "bob", "--password-stdin"], "another password\r\n");
+    assert_eq!(cli_ok(&db.url, &args, PASSWORD_LINE), "user \"alice\" added\n");
+    cli_ok(&db.url, &["user", "add", "bob", "--password-stdin"], "another password\r\n");
 
-    let list = run_cli_ok(&db.url, &["user", "list"], "");
+    let list = cli_ok(&db.url, &["user", "list"], "");
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 3, "{list}");
     assert!(lines[0].starts_with("USERNAME"));
@@ -65,14 +65,13 @@ async fn cli_user_add_and_list(backend: Backend) {
 
 async fn cli_duplicate_username_fails(backend: Backend) {
     let db = TestDb::create(backend).await;
-    run_cli_ok(&db.url, &["user", "add", "alice", "--password-stdin"], PASSWORD_LINE);
+    cli_ok(&db.url, &["user", "add", "alice", "--password-stdin"], PASSWORD_LINE);
 
     // The message names the username as normalised: fullwidth letters
     // fold to ASCII under NFKC.
     for (spelling, shown) in [("alice", "alice"), ("ALICE", "ALICE"), ("ａｌｉｃｅ", "alice")]
     {
-        let output =
-            run_cli(&db.url, &["user", "add", spelling, "--password-stdin"], PASSWORD_LINE);
+        let output = cli(&db.url, &["user", "add", spelling, "--password-stdin"], PASSWORD_LINE);
         assert_fails_with(&output, &format!("user {shown:?} already exists"));
     }
 }
@@ -80,20 +79,20 @@ async fn cli_duplicate_username_fails(backend: Backend) {
 async fn cli_missing_password_line_fails(backend: Backend) {
     let db = TestDb::create(backend).await;
 
-    let output = run_cli(&db.url, &["user", "add", "alice", "--password-stdin"], "");
+    let output = cli(&db.url, &["user", "add", "alice", "--password-stdin"], "");
 
     assert_fails_with(&output, "no password on standard input: send it as the first line");
-    let list = run_cli_ok(&db.url, &["user", "list"], "");
+    let list = cli_ok(&db.url, &["user", "list"], "");
     assert_eq!(list.lines().count(), 1, "a member was added: {list}");
 }
 
 async fn cli_bad_password_fails(backend: Backend) {
     let db = TestDb::create(backend).await;
 
-    let short = run_cli(&db.url, &["user", "add", "alice", "--password-stdin"], "short\n");
+    let short = cli(&db.url, &["user", "add", "alice", "--password-stdin"], "short\n");
     assert_fails_with(&short, "password is shorter than 8 bytes");
     let long = format!("{}\n", "x".repeat(1025));
-    let long = run_cli(&db.url, &["user", "add", "alice", "--password-stdin"], &long);
+    let long = cli(&db.url, &["user", "add", "alice", "--password-stdin"], &long);
     assert_fails_with(&long, "password is longer than 1024 bytes");
 }
 
@@ -101,27 +100,23 @@ async fn cli_unknown_user_fails(backend: Backend) {
     let db = TestDb::create(backend).await;
 
     for command in ["disable", "enable"] {
-        let output = run_cli(&db.url, &["user", command, "bob"], "");
+        let output = cli(&db.url, &["user", command, "bob"], "");
         assert_fails_with(&output, "user \"bob\" not found");
     }
-    let output =
-        run_cli(&db.url, &["user", "set-password", "bob", "--password-stdin"], PASSWORD_LINE);
+    let output = cli(&db.url, &["user", "set-password", "bob", "--password-stdin"], PASSWORD_LINE);
     assert_fails_with(&output, "user \"bob\" not found");
 }
 
 async fn cli_user_disable_and_enable(backend: Backend) {
     let db = TestDb::create(backend).await;
-    run_cli_ok(&db.url, &["user", "add", "alice", "--password-stdin"], PASSWORD_LINE);
+    cli_ok(&db.url, &["user", "add", "alice", "--password-stdin"], PASSWORD_LINE);
 
-    assert_eq!(run_cli_ok(&db.url, &["user", "disable", "Alice"], ""), "user \"Alice\" disabled\n");
-    assert!(run_cli_ok(&db.url, &["user", "list"], "").contains("disabled"));
-    assert_eq!(run_cli_ok(&db.url, &["user", "enable", "alice"], ""), "user \"alice\" enabled\n");
-    assert!(run_cli_ok(&db.url, &["user", "list"], "").contains("active"));
-    let output = run_cli_ok(
-        &db.url,
-        &["user", "set-password", "alice", "--password-stdin"],
-        "a new password\n",
-    );
+    assert_eq!(cli_ok(&db.url, &["user", "disable", "Alice"], ""), "user \"Alice\" disabled\n");
+    assert!(cli_ok(&db.url, &["user", "list"], "").contains("disabled"));
+    assert_eq!(cli_ok(&db.url, &["user", "enable", "alice"], ""), "user \"alice\" enabled\n");
+    assert!(cli_ok(&db.url, &["user", "list"], "").contains("active"));
+    let output =
+        cli_ok(&db.url, &["user", "set-password", "alice", "--password-stdin"], "a new password\n");
     assert_eq!(output, "password of user \"alice\" replaced\n");
 }
 
@@ -141,32 +136,29 @@ async fn cli_client_add_list_remove(backend: Backend) {
         "--name",
         "Members' Web",
     ];
-    assert_eq!(run_cli_ok(&db.url, &args, ""), "client \"web\" added\n");
-    run_cli_ok(&db.url, &["client", "add", "phone", "--kind", "mobile"], "");
+    assert_eq!(cli_ok(&db.url, &args, ""), "client \"web\" added\n");
+    cli_ok(&db.url, &["client", "add", "phone", "--kind", "mobile"], "");
 
-    let list = run_cli_ok(&db.url, &["client", "list"], "");
+    let list = cli_ok(&db.url, &["client", "list"], "");
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 3, "{list}");
     assert!(lines[1].starts_with("phone") && lines[1].contains("mobile"), "{list}");
     assert!(lines[2].starts_with("web") && lines[2].contains("Members' Web"), "{list}");
     assert!(lines[2].contains("https://app.example/cb"), "{list}");
 
-    assert_eq!(
-        run_cli_ok(&db.url, &["client", "remove", "phone"], ""),
-        "client \"phone\" removed\n"
-    );
-    assert_eq!(run_cli_ok(&db.url, &["client", "list"], "").lines().count(), 2);
+    assert_eq!(cli_ok(&db.url, &["client", "remove", "phone"], ""), "client \"phone\" removed\n");
+    assert_eq!(cli_ok(&db.url, &["client", "list"], "").lines().count(), 2);
 }
 
 async fn cli_client_errors(backend: Backend) {
     let db = TestDb::create(backend).await;
-    run_cli_ok(&db.url, &["client", "add", "web", "--kind", "web"], "");
+    cli_ok(&db.url, &["client", "add", "web", "--kind", "web"], "");
 
-    let duplicate = run_cli(&db.url, &["client", "add", "web", "--kind", "mobile"], "");
+    let duplicate = cli(&db.url, &["client", "add", "web", "--kind", "mobile"], "");
     assert_fails_with(&duplicate, "client \"web\" already exists");
-    let unknown = run_cli(&db.url, &["client", "remove", "nobody"], "");
+    let unknown = cli(&db.url, &["client", "remove", "nobody"], "");
     assert_fails_with(&unknown, "client \"nobody\" not found");
-    let fragment = run_cli(
+    let fragment = cli(
         &db.url,
         &["client", "add", "x", "--kind", "web", "--redirect-uri", "https://a.example/cb#frag"],
         "",
@@ -176,8 +168,8 @@ async fn cli_client_errors(backend: Backend) {
         "invalid redirect URI \"https://a.example/cb#frag\": expected an absolute URI without a fragment",
     );
     let relative =
-        run_cli(&db.url, &["client", "add", "x", "--kind", "web", "--redirect-uri", "/cb"], "");
+        cli(&db.url, &["client", "add", "x", "--kind", "web", "--redirect-uri", "/cb"], "");
     assert!(!relative.status.success());
-    let bad_kind = run_cli(&db.url, &["client", "add", "x", "--kind", "desktop"], "");
+    let bad_kind = cli(&db.url, &["client", "add", "x", "--kind", "desktop"], "");
     assert!(!bad_kind.status.success());
 }

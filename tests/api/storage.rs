@@ -8,7 +8,7 @@ use hktia_portal::store::ClientKind;
 use serde_json::{Value, json};
 
 use crate::backend_tests;
-use crate::support::process::{ServerProcess, run_cli_ok};
+use crate::support::process::{ServerProcess, cli_ok};
 use crate::support::{Backend, DEVICE, PASSWORD, TestApp, TestDb, assert_error};
 
 backend_tests!(
@@ -22,12 +22,8 @@ backend_tests!(
 
 /// Adds the member `alice` and the client `web` through the CLI.
 fn seed(database_url: &str) {
-    run_cli_ok(
-        database_url,
-        &["user", "add", "alice", "--password-stdin"],
-        &format!("{PASSWORD}\n"),
-    );
-    run_cli_ok(database_url, &["client", "add", "web", "--kind", "web"], "");
+    cli_ok(database_url, &["user", "add", "alice", "--password-stdin"], &format!("{PASSWORD}\n"));
+    cli_ok(database_url, &["client", "add", "web", "--kind", "web"], "");
 }
 
 async fn post(http: &reqwest::Client, url: String, body: Value) -> reqwest::Response {
@@ -60,7 +56,7 @@ async fn storage_tokens_survive_kill_and_restart(backend: Backend) {
     let db = TestDb::create(backend).await;
     seed(&db.url);
     let http = reqwest::Client::new();
-    let server = ServerProcess::start(&db.url).await;
+    let server = ServerProcess::start(&db.url, &[]);
     let code = sign_in(&http, &server).await;
     let first: Value =
         post(&http, server.url("/oauth2/token"), exchange_body(&code)).await.json().await.unwrap();
@@ -69,7 +65,7 @@ async fn storage_tokens_survive_kill_and_restart(backend: Backend) {
         post(&http, server.url("/oauth2/token"), refresh_body(refresh)).await.json().await.unwrap();
 
     server.kill();
-    let server = ServerProcess::start(&db.url).await;
+    let server = ServerProcess::start(&db.url, &[]);
 
     for tokens in [&first, &second] {
         let access = tokens["access_token"].as_str().unwrap();
@@ -93,7 +89,7 @@ async fn storage_two_servers_act_as_one() {
     let db = TestDb::create(Backend::Postgres).await;
     seed(&db.url);
     let http = reqwest::Client::new();
-    let (one, two) = (ServerProcess::start(&db.url).await, ServerProcess::start(&db.url).await);
+    let (one, two) = (ServerProcess::start(&db.url, &[]), ServerProcess::start(&db.url, &[]));
 
     let code = sign_in(&http, &one).await;
     let attempts = (0..20).map(|i| {

@@ -11,20 +11,21 @@ use super::me::authorize_bearer;
 use crate::audit::{AuditEntry, Event};
 use crate::clock::rfc3339;
 use crate::http::error::ApiError;
+use crate::http::openapi::{NotFound, ServerError, TooManyRequests, Unauthorized, Unavailable};
 use crate::http::rate_limit::ClientAddress;
 use crate::oauth::OauthError;
 use crate::state::AppState;
 use crate::store::SessionRecord;
 
 /// The list of sessions.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Sessions {
     /// Every live session of the member, newest first.
     pub sessions: Vec<Session>,
 }
 
 /// One live session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Session {
     /// The id to end it with.
     pub id: String,
@@ -44,7 +45,22 @@ pub struct Session {
     pub current: bool,
 }
 
-/// Handles `GET /api/v1/me/sessions`.
+/// The member's live sessions.
+#[utoipa::path(
+    get,
+    path = crate::http::SESSIONS_PATH,
+    operation_id = "list_sessions",
+    tag = "member",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Every live session of the member, newest first",
+            body = Sessions),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = ServerError),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -70,8 +86,26 @@ fn session(record: SessionRecord, current_grant: &str) -> Session {
     }
 }
 
-/// Handles `DELETE /api/v1/me/sessions/{id}`: `204` once the session has
-/// ended; `404` for an id that is not a live session of the caller's.
+/// End one of the member's sessions.
+///
+/// Its access and refresh tokens stop working at once. An id that is not a
+/// live session of the caller's is `404`.
+#[utoipa::path(
+    delete,
+    path = crate::http::SESSION_PATH,
+    operation_id = "end_session",
+    tag = "member",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The session's id, from the list")),
+    responses(
+        (status = 204, description = "The session has ended"),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = ServerError),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -91,6 +125,7 @@ pub async fn delete(
     if !ended.map_err(OauthError::from)? {
         return Err(ApiError::SessionNotFound);
     }
+    state.metrics.session_revoked(Event::SessionEnded.as_str());
     AuditEntry::new(Event::SessionEnded)
         .member_id(access.member_id)
         .grant(&id)

@@ -9,8 +9,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::http::error::ApiError;
+use crate::http::openapi::{
+    BadRequest, PayloadTooLarge, ServerError, TooManyRequests, Unauthorized, Unavailable,
+    UnsupportedMediaType,
+};
 use crate::http::pages;
 use crate::http::params::Params;
 use crate::http::rate_limit::ClientAddress;
@@ -19,15 +24,73 @@ use crate::oauth::authorize::{self, PasswordGrantRequest};
 use crate::state::AppState;
 
 /// The password grant's response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CodeResponse {
-    /// The authorization code.
+    /// The authorization code, for `POST /oauth2/token`.
     pub code: String,
     /// Always empty: scopes are not supported.
+    #[schema(example = "")]
     pub scope: &'static str,
 }
 
-/// Handles `POST /oauth2/auth`.
+/// The parameters of `POST /oauth2/auth`, as JSON or as a form. Only the
+/// description uses this type: the handler reads [`Params`], so that
+/// malformed bodies get this server's error format.
+#[derive(Debug, ToSchema)]
+pub struct AuthRequest {
+    /// Must be `code`.
+    #[schema(pattern = "^code$", example = "code")]
+    pub response_type: String,
+    /// `online` for access tokens only, `offline` to get a refresh token too.
+    #[schema(pattern = "^(online|offline)$", example = "offline")]
+    pub access_type: String,
+    /// The application.
+    pub client_id: String,
+    /// `password` returns a code at once; `consent`, the default, is the
+    /// browser flow.
+    #[schema(pattern = "^(password|consent)$", example = "password")]
+    pub grant_type: Option<String>,
+    /// The device the grant is bound to; required for mobile clients.
+    pub device_id: Option<String>,
+    /// The member's username, for the password grant.
+    pub username: Option<String>,
+    /// The member's password, for the password grant.
+    #[schema(format = Password)]
+    pub password: Option<String>,
+    /// Accepted and ignored.
+    pub scope: Option<String>,
+    /// A PKCE challenge (RFC 7636): base64url of the SHA-256 of the verifier.
+    pub code_challenge: Option<String>,
+    /// Must be `S256` when a challenge is sent.
+    #[schema(pattern = "^S256$", example = "S256")]
+    pub code_challenge_method: Option<String>,
+}
+
+/// Request an authorization code.
+///
+/// With `grant_type: password` and the member's credentials, returns a code
+/// to exchange at `/oauth2/token`. Wrong password, unknown member and
+/// disabled member all get the same `invalid_grant`.
+#[utoipa::path(
+    post,
+    path = crate::http::AUTH_PATH,
+    operation_id = "authorize",
+    tag = "oauth",
+    request_body(content(
+        (AuthRequest = "application/json"),
+        (AuthRequest = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "A new authorization code", body = CodeResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = ServerError),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn post(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,

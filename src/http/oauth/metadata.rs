@@ -12,7 +12,7 @@ use crate::oauth::OauthError;
 use crate::state::AppState;
 
 /// The metadata document (RFC 8414 section 2).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Metadata {
     /// The server's base URL.
     pub issuer: String,
@@ -36,7 +36,20 @@ pub struct Metadata {
     pub scopes_supported: [&'static str; 0],
 }
 
-/// Handles `GET /.well-known/oauth-authorization-server`.
+/// Authorization server metadata (RFC 8414).
+#[utoipa::path(
+    get,
+    path = crate::http::METADATA_PATH,
+    operation_id = "metadata",
+    tag = "oauth",
+    responses(
+        (status = 200, description = "The server's endpoints and what they support",
+            body = Metadata),
+        (status = 400, response = crate::http::openapi::BadRequest),
+        (status = 429, response = crate::http::openapi::TooManyRequests),
+        (status = 500, response = crate::http::openapi::ServerError),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,

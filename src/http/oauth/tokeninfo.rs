@@ -7,12 +7,36 @@ use axum::http::{HeaderMap, Uri};
 
 use crate::http::bearer::{BearerError, bearer_token};
 use crate::http::error::ApiError;
+use crate::http::openapi::{BadRequest, ServerError, TooManyRequests, Unavailable};
 use crate::http::params::Params;
 use crate::oauth::OauthError;
 use crate::oauth::tokeninfo::{self, TokenInfo};
 use crate::state::AppState;
 
-/// Handles `GET /oauth2/tokeninfo`.
+/// Describe an access token.
+///
+/// The token comes either as `access_token` in the query or as
+/// `Authorization: Bearer`, not both. Unknown, expired or revoked tokens, and
+/// tokens of another client when `client_id` is given, are `invalid_token`.
+#[utoipa::path(
+    get,
+    path = crate::http::TOKENINFO_PATH,
+    operation_id = "tokeninfo",
+    tag = "oauth",
+    params(
+        ("access_token" = Option<String>, Query, description = "The access token"),
+        ("client_id" = Option<String>, Query,
+            description = "The client the token must have been issued to"),
+    ),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The token is live; never cached", body = TokenInfo),
+        (status = 400, response = BadRequest),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = ServerError),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     uri: Uri,

@@ -29,7 +29,39 @@ const DECISION_FIELD: &str = "decision";
 /// The parameter that chooses the page language.
 const LANGUAGE_FIELD: &str = "hl";
 
-/// Handles `GET /oauth2/auth`.
+/// The sign-in and consent page of the browser flow.
+///
+/// Shows the application's name, the member's username and password, and
+/// Allow or Deny. An unknown client or an unregistered `redirect_uri` gets
+/// an error page (400) and is never redirected to; every later error goes
+/// back to the application as a `303` with `error` and `state`.
+#[utoipa::path(
+    get,
+    path = AUTH_PATH,
+    operation_id = "consent_page",
+    tag = "pages",
+    params(
+        ("response_type" = String, Query, description = "Must be `code`"),
+        ("client_id" = String, Query, description = "The application"),
+        ("redirect_uri" = String, Query, description = "A redirect URI registered for the client, character for character"),
+        ("access_type" = String, Query, description = "`online` or `offline`"),
+        ("code_challenge" = String, Query, description = "The PKCE S256 challenge"),
+        ("code_challenge_method" = String, Query, description = "Must be `S256`"),
+        ("state" = Option<String>, Query, description = "Returned to the application unchanged"),
+        ("device_id" = Option<String>, Query, description = "Required for mobile clients"),
+        ("hl" = Option<String>, Query, description = "Page language: `en` or `zh-Hant`"),
+    ),
+    responses(
+        (status = 200, description = "The sign-in page", content_type = "text/html"),
+        (status = 303, description = "An error sent back to the application",
+            headers(("Location" = String, description = "redirect_uri with error and state"))),
+        (status = 400, description = "An error page: unknown client or unregistered redirect_uri",
+            content_type = "text/html"),
+        (status = 429, response = crate::http::openapi::TooManyRequests),
+        (status = 500, description = "An error page", content_type = "text/html"),
+        (status = 503, description = "An error page", content_type = "text/html"),
+    )
+)]
 pub async fn get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     match Params::from_query(uri.query()) {
         Ok(params) => show(&state, &headers, &params).await,

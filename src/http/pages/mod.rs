@@ -20,7 +20,17 @@ pub const STYLESHEET_PATH: &str = "/static/consent.css";
 /// stops clickjacking of the Allow button.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; frame-ancestors 'none'";
 
-/// Serves the stylesheet, which is compiled into the binary.
+/// The stylesheet of the sign-in pages, compiled into the binary.
+#[utoipa::path(
+    get,
+    path = STYLESHEET_PATH,
+    operation_id = "consent_stylesheet",
+    tag = "pages",
+    responses(
+        (status = 200, description = "The stylesheet", content_type = "text/css"),
+        (status = 500, response = crate::http::openapi::ServerError),
+    ),
+)]
 pub async fn stylesheet() -> Response {
     let headers = [
         (header::CONTENT_TYPE, "text/css; charset=utf-8"),

@@ -70,6 +70,14 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Wraps a database that the test itself created and removes, such as
+    /// one restored from a backup.
+    pub fn existing(url: String, sqlite_path: Option<std::path::PathBuf>) -> Self {
+        Self { url, sqlite_path, _dir: None, schema: None }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((server, schema)) = self.schema.take() else { return };

@@ -1,21 +1,26 @@
-//! The real binary: one-shot commands, and `serve` as a child process that
-//! a test can kill and start again.
+//! The real `hktia-portal` binary, for what only a process shows: its log
+//! lines, its response to signals and its exit status.
 
-use std::io::Write;
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-/// Path of the binary that Cargo built for these tests.
+/// The binary under test, as Cargo built it.
 pub const BINARY: &str = env!("CARGO_BIN_EXE_hktia-portal");
 
-/// Runs `hktia-portal --database URL ARGS…` with `stdin` as its input.
-pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> Output {
+/// How long a server may take to start or to stop before the test fails.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Runs a one-shot command on `database`, writing `stdin` to its standard
+/// input, and returns its output once it exits.
+pub fn cli(database: &str, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(BINARY)
         .arg("--database")
-        .arg(database_url)
+        .arg(database)
         .args(args)
-        .env_remove("PORTAL_DATABASE_URL")
+        .env_remove("RUST_LOG")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -26,44 +31,85 @@ pub fn run_cli(database_url: &str, args: &[&str], stdin: &str) -> Output {
 }
 
 /// Runs a command that must succeed, and returns its standard output.
-pub fn run_cli_ok(database_url: &str, args: &[&str], stdin: &str) -> String {
-    let output = run_cli(database_url, args, stdin);
+pub fn cli_ok(database: &str, args: &[&str], stdin: &str) -> String {
+    let output = cli(database, args, stdin);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{args:?} failed: {stderr}");
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// A `serve` process on a free loopback port.
+/// Registers the web client `web` and the member `alice` with `password`,
+/// through the commands an operator would run.
+pub fn prepare_database(database: &str, password: &str) {
+    let client = cli(
+        database,
+        &["client", "add", "web", "--kind", "web", "--redirect-uri", super::REDIRECT_URI],
+        "",
+    );
+    assert!(client.status.success(), "client add failed: {client:?}");
+    let member = cli(database, &["user", "add", "alice", "--password-stdin"], password);
+    assert!(member.status.success(), "user add failed: {member:?}");
+}
+
+/// A `serve` process on `127.0.0.1` with an ephemeral port.
 pub struct ServerProcess {
     child: Child,
     /// `http://127.0.0.1:PORT`.
     pub base: String,
+    log: Arc<Mutex<String>>,
+    lines: mpsc::Receiver<String>,
 }
 
 impl ServerProcess {
-    /// Starts `serve` on `database_url` and waits until it answers.
-    pub async fn start(database_url: &str) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let listen = format!("127.0.0.1:{port}");
-        let child = Command::new(BINARY)
-            .args(["--database", database_url, "serve", "--listen", &listen])
-            .env_remove("PORTAL_DATABASE_URL")
+    /// Starts `serve` on `database` with the extra environment `env`, and
+    /// waits until it logs the address it listens on.
+    pub fn start(database: &str, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(BINARY);
+        command
+            .args(["--database", database, "serve", "--listen", "127.0.0.1:0"])
+            .env_remove("RUST_LOG")
+            .env_remove("PORTAL_LOG_FORMAT")
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let server = Self { child, base: format!("http://{listen}") };
-        server.wait_until_answering().await;
+            .stderr(Stdio::piped());
+        command.envs(env.iter().copied());
+        let mut child = command.spawn().unwrap();
+
+        let stderr = child.stderr.take().unwrap();
+        let log = Arc::new(Mutex::new(String::new()));
+        let (sender, lines) = mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+                drop(log);
+                let _ = sender.send(line);
+            }
+        });
+
+        let mut server = Self { child, base: String::new(), log, lines };
+        let line = server.wait_for_line("listening");
+        server.base = format!("http://{}", listening_address(&line));
         server
     }
 
-    async fn wait_until_answering(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let url = format!("{}/oauth2/tokeninfo", self.base);
-        while reqwest::get(&url).await.is_err() {
-            assert!(Instant::now() < deadline, "server did not start within 30 s");
-            tokio::time::sleep(Duration::from_millis(20)).await;
+    /// Waits until the server logs a line containing `needle`, and returns
+    /// that line. Fails the test if the process ends or takes too long.
+    pub fn wait_for_line(&mut self, needle: &str) -> String {
+        loop {
+            match self.lines.recv_timeout(PROCESS_TIMEOUT) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(error) => panic!("no log line with {needle:?} ({error}); log:\n{}", self.log()),
+            }
         }
+    }
+
+    /// Returns everything the server wrote to standard error so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// Returns the full URL of `path`.
@@ -71,16 +117,54 @@ impl ServerProcess {
         format!("{}{}", self.base, path)
     }
 
+    /// Sends SIGTERM, as systemd does to stop a service.
+    pub fn terminate(&self) {
+        self.signal("-TERM");
+    }
+
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    pub fn interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill").args([name, &self.child.id().to_string()]).status();
+        assert!(status.unwrap().success(), "kill {name} failed");
+    }
+
     /// Kills the process with SIGKILL, as a crash would, and reaps it.
     pub fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
+
+    /// Waits for the process to exit and returns its status.
+    pub fn wait(&mut self) -> ExitStatus {
+        for _ in 0..PROCESS_TIMEOUT.as_millis() / 50 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the server did not exit; log:\n{}", self.log());
+    }
 }
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
+}
+
+/// Reads the address from the `listening` line, in text or JSON format.
+fn listening_address(line: &str) -> String {
+    let start = line
+        .find("address=")
+        .map(|i| i + "address=".len())
+        .or_else(|| line.find("\"address\":\"").map(|i| i + "\"address\":\"".len()))
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    line[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"').collect()
 }
