@@ -11,11 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::http::error::ApiError;
-use crate::http::openapi::{
-    BadRequest, PayloadTooLarge, ServerError, TooManyRequests, Unauthorized, Unavailable,
-    UnsupportedMediaType,
-};
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::openapi::{PayloadTooLarge, Unauthorized, UnsupportedMediaType};
 use crate::http::pages;
 use crate::http::params::Params;
 use crate::http::rate_limit::ClientAddress;
@@ -81,14 +78,27 @@ pub struct AuthRequest {
         (AuthRequest = "application/x-www-form-urlencoded"),
     )),
     responses(
-        (status = 200, description = "A new authorization code", body = CodeResponse),
-        (status = 400, response = BadRequest),
+        (status = 200, description = "With `grant_type: password`, a new authorization code \
+            as JSON; otherwise the sign-in page of the browser flow",
+            content((CodeResponse = "application/json"), (String = "text/html"))),
+        (status = 303, description = "The browser flow's answer to the application: \
+            `redirect_uri` with `code` or `error`, and `state`",
+            headers(("Location" = String, description = "The registered redirect URI"))),
+        (status = 400, description = "A JSON error, or the browser flow's error page for an \
+            unknown client or an unregistered redirect_uri",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
         (status = 401, response = Unauthorized),
+        (status = 403, description = "The sign-in page again: its anti-forgery token was \
+            missing or stale", content_type = "text/html"),
         (status = 413, response = PayloadTooLarge),
         (status = 415, response = UnsupportedMediaType),
-        (status = 429, response = TooManyRequests),
-        (status = 500, response = ServerError),
-        (status = 503, response = Unavailable),
+        (status = 429, description = "Too many attempts, as JSON or as the sign-in page",
+            content((ErrorBody = "application/json"), (String = "text/html")),
+            headers(("Retry-After" = u64, description = "Seconds to wait before retrying"))),
+        (status = 500, description = "Anything unexpected, as JSON or as the error page",
+            content((ErrorBody = "application/json"), (String = "text/html"))),
+        (status = 503, description = "The database cannot be reached, as JSON or as the \
+            error page", content((ErrorBody = "application/json"), (String = "text/html"))),
     )
 )]
 pub async fn post(
