@@ -1,5 +1,4 @@
-//! Logging setup, the helper that runs blocking work inside the caller's
-//! span, and the Prometheus [`metrics`].
+//! Logging setup and the Prometheus [`metrics`].
 
 pub mod metrics;
 
@@ -26,15 +25,4 @@ pub fn init(format: LogFormat, default_level: &str) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
     };
-}
-
-/// Runs `work` on Tokio's blocking threads inside the current span, so that
-/// its log lines keep the request id.
-pub fn spawn_blocking_in_span<T, F>(work: F) -> tokio::task::JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
 }

@@ -1,6 +1,7 @@
 //! Members: usernames, passwords and signing in. No HTTP and no SQL here;
 //! the store keeps the records.
 
+mod hash_pool;
 mod password;
 mod username;
 

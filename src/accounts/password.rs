@@ -1,6 +1,6 @@
-//! Passwords and their Argon2id hashes. Hashing runs on Tokio's blocking
-//! threads, at most one hash per core at a time, so that a burst of sign-ins
-//! never stalls the threads that serve other requests.
+//! Passwords and their Argon2id hashes. Hashing runs on a thread of its own
+//! per core ([`HashPool`]), so that a burst of sign-ins never stalls the
+//! threads that serve other requests.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 
+use super::hash_pool::HashPool;
 use crate::config::Argon2Params;
-use crate::telemetry::spawn_blocking_in_span;
 use crate::tokens::Secret;
 
 /// Shortest password accepted, in bytes.
@@ -71,7 +71,7 @@ pub struct HashError(String);
 #[derive(Clone, Debug)]
 pub struct PasswordHasher {
     params: Argon2Params,
-    permits: Arc<Semaphore>,
+    pool: HashPool,
     dummy_hash: Arc<OnceCell<String>>,
     verifications: Arc<AtomicU64>,
 }
@@ -79,10 +79,9 @@ pub struct PasswordHasher {
 impl PasswordHasher {
     /// Creates a hasher for new hashes of cost `params`.
     pub fn new(params: Argon2Params) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         Self {
             params,
-            permits: Arc::new(Semaphore::new(cores)),
+            pool: HashPool::new(),
             dummy_hash: Arc::new(OnceCell::new()),
             verifications: Arc::new(AtomicU64::new(0)),
         }
@@ -157,13 +156,12 @@ impl PasswordHasher {
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 
-    /// Runs `work` on a blocking thread once a core is free.
+    /// Runs `work` on a hashing thread once one is free.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, HashError> + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self.permits.acquire().await.map_err(|e| HashError(e.to_string()))?;
-        spawn_blocking_in_span(work).await.map_err(|e| HashError(e.to_string()))?
+        self.pool.run(work).await.map_err(|e| HashError(e.to_string()))?
     }
 }
 

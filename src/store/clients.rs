@@ -65,6 +65,14 @@ struct ClientRow {
     created_at: UnixTime,
 }
 
+/// A client row joined with one of its redirect URIs, if it has any.
+#[derive(sqlx::FromRow)]
+struct ClientUriRow {
+    #[sqlx(flatten)]
+    client: ClientRow,
+    uri: Option<String>,
+}
+
 impl Store {
     /// Registers a client. Fails with [`StoreError::Conflict`] when the id
     /// is taken.
@@ -95,26 +103,20 @@ impl Store {
 
     /// Finds a client with its redirect URIs.
     pub async fn find_client(&self, id: &str) -> Result<Option<ClientRecord>, StoreError> {
-        let client = on_pool!(self, reader, |pool| {
-            let row: Option<ClientRow> =
-                sqlx::query_as("SELECT id, kind, name, created_at FROM clients WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(pool)
-                    .await?;
-            match row {
-                None => None,
-                Some(row) => {
-                    let uris: Vec<(String,)> = sqlx::query_as(
-                        "SELECT uri FROM redirect_uris WHERE client_id = $1 ORDER BY uri",
-                    )
-                    .bind(id)
-                    .fetch_all(pool)
-                    .await?;
-                    Some(client_record(row, uris.into_iter().map(|(uri,)| uri).collect()))
-                }
-            }
+        // One query for the client and its URIs: this runs on every token
+        // request. A client without URIs comes back as one row whose `uri`
+        // is NULL.
+        let rows: Vec<ClientUriRow> = on_pool!(self, reader, |pool| {
+            sqlx::query_as(
+                "SELECT c.id, c.kind, c.name, c.created_at, r.uri FROM clients c \
+                 LEFT JOIN redirect_uris r ON r.client_id = c.id WHERE c.id = $1 ORDER BY r.uri",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await?
         });
-        Ok(client)
+        let uris = rows.iter().filter_map(|row| row.uri.clone()).collect();
+        Ok(rows.into_iter().next().map(|row| client_record(row.client, uris)))
     }
 
     /// Lists every client with its redirect URIs, by id.

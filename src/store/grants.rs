@@ -5,18 +5,30 @@ use super::{Store, StoreError, on_pool};
 use crate::clock::UnixTime;
 use crate::tokens::TokenDigest;
 
-/// Inserts one token row through `$executor`, returning early on error.
-macro_rules! insert_token {
-    ($executor:expr, $digest:expr, $grant_id:expr, $kind:literal, $now:expr, $expires_at:expr) => {
-        sqlx::query(
-            "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&$digest.0)
-        .bind($grant_id)
-        .bind($kind)
-        .bind($now)
-        .bind($expires_at)
+/// Inserts the access token of `$tokens`, and its refresh token if any,
+/// in one statement through `$executor`, returning early on error.
+macro_rules! insert_tokens {
+    ($executor:expr, $tokens:expr, $grant_id:expr) => {
+        match $tokens.refresh {
+            Some((refresh, refresh_expires_at)) => sqlx::query(
+                "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
+                 VALUES ($1, $2, 'access', $3, $4), ($5, $2, 'refresh', $3, $6)",
+            )
+            .bind(&$tokens.access.0)
+            .bind($grant_id)
+            .bind($tokens.now)
+            .bind($tokens.access_expires_at)
+            .bind(&refresh.0)
+            .bind(refresh_expires_at),
+            None => sqlx::query(
+                "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
+                 VALUES ($1, $2, 'access', $3, $4)",
+            )
+            .bind(&$tokens.access.0)
+            .bind($grant_id)
+            .bind($tokens.now)
+            .bind($tokens.access_expires_at),
+        }
         .execute($executor)
         .await?
     };
@@ -229,17 +241,7 @@ impl Store {
             .await?
             .rows_affected();
             if spent == 1 {
-                insert_token!(
-                    &mut *tx,
-                    tokens.access,
-                    grant.id,
-                    "access",
-                    tokens.now,
-                    tokens.access_expires_at
-                );
-                if let Some((refresh, expires_at)) = tokens.refresh {
-                    insert_token!(&mut *tx, refresh, grant.id, "refresh", tokens.now, expires_at);
-                }
+                insert_tokens!(&mut *tx, tokens, grant.id);
                 tx.commit().await?;
                 true
             } else {
@@ -311,17 +313,7 @@ impl Store {
                 0
             };
             if live == 1 && replaced == 1 {
-                insert_token!(
-                    &mut *tx,
-                    tokens.access,
-                    grant_id,
-                    "access",
-                    tokens.now,
-                    tokens.access_expires_at
-                );
-                if let Some((refresh, expires_at)) = tokens.refresh {
-                    insert_token!(&mut *tx, refresh, grant_id, "refresh", tokens.now, expires_at);
-                }
+                insert_tokens!(&mut *tx, tokens, grant_id);
                 tx.commit().await?;
                 Rotation::Rotated
             } else {

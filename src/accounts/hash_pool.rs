@@ -1,0 +1,110 @@
+//! The threads that run Argon2id: one per core, fed through a queue.
+//!
+//! Dedicated threads rather than Tokio's blocking pool, because each hash
+//! allocates its 19 MiB or more on the thread that runs it, and the C
+//! allocator keeps freed memory in a per-thread arena. Tokio's pool may run
+//! each hash on a different thread, each arena then keeping a block of its
+//! own (a benchmark measured over 400 MB); a fixed set of threads keeps the
+//! memory to about one block per core.
+
+use std::fmt;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// A fixed set of hashing threads. They end once every clone of the pool is
+/// dropped.
+#[derive(Clone)]
+pub struct HashPool {
+    jobs: Sender<Job>,
+    threads: usize,
+}
+
+/// The pool has no thread left to run the work.
+#[derive(Debug, thiserror::Error)]
+#[error("the password hashing threads have stopped")]
+pub struct PoolStopped;
+
+impl HashPool {
+    /// Starts one thread per core.
+    pub fn new() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let mut threads = 0;
+        for index in 0..cores {
+            let queue = queue.clone();
+            let started = std::thread::Builder::new()
+                .name(format!("argon2-{index}"))
+                .spawn(move || work(&queue));
+            match started {
+                Ok(_) => threads += 1,
+                Err(error) => tracing::error!(%error, "cannot start a password hashing thread"),
+            }
+        }
+        Self { jobs, threads }
+    }
+
+    /// Runs `work` on a hashing thread inside the caller's span, once one is
+    /// free, and returns its result.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PoolStopped> {
+        let (reply, result) = oneshot::channel();
+        let span = tracing::Span::current();
+        let job: Job = Box::new(move || {
+            let _ = reply.send(span.in_scope(work));
+        });
+        self.jobs.send(job).map_err(|_| PoolStopped)?;
+        result.await.map_err(|_| PoolStopped)
+    }
+}
+
+impl Default for HashPool {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for HashPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HashPool").field("threads", &self.threads).finish()
+    }
+}
+
+/// Runs jobs from `queue` until every sender is gone. The lock is held only
+/// while waiting for the next job, never while running one.
+fn work(queue: &Mutex<Receiver<Job>>) {
+    loop {
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn runs_work_and_returns_result() {
+        let pool = HashPool::new();
+        assert_eq!(pool.run(|| 6 * 7).await.unwrap(), 42);
+    }
+
+    #[tokio::test]
+    async fn runs_on_named_threads() {
+        let pool = HashPool::new();
+        let name = pool.run(|| std::thread::current().name().map(str::to_owned)).await.unwrap();
+        assert!(name.unwrap().starts_with("argon2-"));
+    }
+}
