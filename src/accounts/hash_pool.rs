@@ -6,6 +6,11 @@
 //! each hash on a different thread, each arena then keeping a block of its
 //! own (a benchmark measured over 400 MB); a fixed set of threads keeps the
 //! memory to about one block per core.
+//!
+//! The threads run at a lower scheduling priority than the rest of the
+//! server, so that requests which need no hash, such as `tokeninfo`, are
+//! served first when a core is contended, while hashing still takes every
+//! core that is idle.
 
 use std::fmt;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -14,6 +19,11 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// The `nice` value of the hashing threads: 10 steps below the server's
+/// other threads, so that the scheduler gives them a small share of a
+/// contended core.
+const HASH_THREAD_NICE: i32 = 10;
 
 /// A fixed set of hashing threads. They end once every clone of the pool is
 /// dropped.
@@ -79,6 +89,7 @@ impl fmt::Debug for HashPool {
 /// Runs jobs from `queue` until every sender is gone. The lock is held only
 /// while waiting for the next job, never while running one.
 fn work(queue: &Mutex<Receiver<Job>>) {
+    lower_priority();
     loop {
         let next = match queue.lock() {
             Ok(queue) => queue.recv(),
@@ -91,6 +102,22 @@ fn work(queue: &Mutex<Receiver<Job>>) {
     }
 }
 
+/// Lowers the calling thread's priority by [`HASH_THREAD_NICE`]. On Linux
+/// `nice` applies to one thread; other systems keep the default priority.
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: setpriority takes plain integers and touches no memory of
+    // ours; on Linux, `who` 0 with PRIO_PROCESS names the calling thread.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, HASH_THREAD_NICE) };
+    if result != 0 {
+        let error = std::io::Error::last_os_error();
+        tracing::warn!(%error, "cannot lower the priority of a password hashing thread");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +126,15 @@ mod tests {
     async fn runs_work_and_returns_result() {
         let pool = HashPool::new();
         assert_eq!(pool.run(|| 6 * 7).await.unwrap(), 42);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn threads_run_at_lower_priority() {
+        let pool = HashPool::new();
+        // SAFETY: getpriority only reads the calling thread's nice value.
+        let nice = pool.run(|| unsafe { libc::getpriority(libc::PRIO_PROCESS, 0) }).await.unwrap();
+        assert!(nice >= HASH_THREAD_NICE, "nice {nice}");
     }
 
     #[tokio::test]
