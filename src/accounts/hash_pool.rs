@@ -3,9 +3,9 @@
 //! Dedicated threads rather than Tokio's blocking pool, because each hash
 //! allocates its 19 MiB or more on the thread that runs it, and the C
 //! allocator keeps freed memory in a per-thread arena. Tokio's pool may run
-//! each hash on a different thread, each arena then keeping a block of its
-//! own (a benchmark measured over 400 MB); a fixed set of threads keeps the
-//! memory to about one block per core.
+//! each hash on a different thread, so each of its arenas keeps a block of
+//! its own: `scripts/bench` measured over 400 MB. A fixed set of threads
+//! keeps the memory to about one block per core.
 //!
 //! The threads run at a lower scheduling priority than the rest of the
 //! server, so that requests which need no hash, such as `tokeninfo`, are

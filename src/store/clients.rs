@@ -3,7 +3,7 @@
 use super::{Store, StoreError, on_pool};
 use crate::clock::UnixTime;
 
-/// What kind of application a client is. Mobile clients must name the
+/// The kind of application a client is. Mobile clients must name the
 /// device with every code and token request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientKind {
