@@ -131,17 +131,40 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // PostgreSQL: class 08 is a connection exception, 53 lack of
-            // resources, 57P0x a server shutting down. SQLite: 5 BUSY,
-            // 6 LOCKED, 10 IOERR, 13 FULL, 14 CANTOPEN (extended codes
-            // keep the primary code in the low byte).
-            let sqlite_primary = code.parse::<u32>().ok().map(|c| c & 0xff);
-            code.starts_with("08")
-                || code.starts_with("53")
-                || code.starts_with("57P0")
-                || matches!(sqlite_primary, Some(5 | 6 | 10 | 13 | 14))
+            // PostgreSQL: class 08 is a connection exception, 28 a rejected
+            // login, 3D000 a missing database, 53 lack of resources, 55000 a
+            // database not accepting connections, 57P0x a server shutting
+            // down, 25006 a read-only transaction. SQLite: 5 BUSY, 6 LOCKED,
+            // 8 READONLY, 10 IOERR, 13 FULL, 14 CANTOPEN (extended codes keep
+            // the primary code in the low byte).
+            if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() {
+                ["08", "28", "3D000", "53", "55000", "57P0", "25006"]
+                    .iter()
+                    .any(|prefix| code.starts_with(prefix))
+            } else {
+                let primary = code.parse::<u32>().ok().map(|c| c & 0xff);
+                matches!(primary, Some(5 | 6 | 8 | 10 | 13 | 14))
+            }
         }
         _ => false,
+    }
+}
+
+/// Applies SQLite's migrations. sqlx takes no lock across processes on
+/// SQLite, so two processes opening a new file at once may both start the
+/// same migration; the loser's transaction fails and rolls back, and a
+/// retry finds that migration applied.
+async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    let migrator = sqlx::migrate!("migrations/sqlite");
+    let mut attempts = 0;
+    loop {
+        match migrator.run(pool).await {
+            Err(_) if attempts < 3 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50 * attempts)).await;
+            }
+            result => return result,
+        }
     }
 }
 
@@ -194,9 +217,7 @@ impl Store {
     /// at once: both backends take a lock while migrating.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
-            Backend::Sqlite { writer, .. } => {
-                sqlx::migrate!("migrations/sqlite").run(writer).await?
-            }
+            Backend::Sqlite { writer, .. } => migrate_sqlite(writer).await?,
             Backend::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
