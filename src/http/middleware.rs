@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
@@ -60,6 +60,25 @@ pub async fn request_context(
     state.metrics.request_served(method.as_str(), &route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER.clone(), value);
+    }
+    response
+}
+
+/// Paths none of whose responses may be cached: they carry codes, tokens,
+/// or answers about tokens (RFC 6749 section 5.1).
+const NO_STORE_PATHS: [&str; 4] =
+    [super::AUTH_PATH, super::TOKEN_PATH, super::TOKENINFO_PATH, super::REVOKE_PATH];
+
+/// Adds `Cache-Control: no-store` and `Pragma: no-cache` to every response
+/// on [`NO_STORE_PATHS`], errors included: a 405 or a 429 from the layers
+/// inside as much as a token.
+pub async fn no_store(request: Request, next: Next) -> Response {
+    let applies = NO_STORE_PATHS.contains(&request.uri().path());
+    let mut response = next.run(request).await;
+    if applies {
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     }
     response
 }

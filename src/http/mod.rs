@@ -18,10 +18,8 @@ pub mod rate_limit;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, header};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -51,27 +49,11 @@ pub const SESSION_PATH: &str = "/api/v1/me/sessions/{id}";
 /// from it, so they cannot disagree. Adding an endpoint is one
 /// `.routes(routes!(handler))` line, with `#[utoipa::path]` on the handler.
 fn routes() -> OpenApiRouter<AppState> {
-    // Token responses must never be cached (RFC 6749 section 5.1), and
-    // neither may tokeninfo responses. Errors are included.
-    let no_store = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::PRAGMA,
-            HeaderValue::from_static("no-cache"),
-        ));
-
-    let token_routes = OpenApiRouter::new()
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(pages::consent::get, oauth::auth::post))
         .routes(routes!(oauth::token::post))
         .routes(routes!(oauth::tokeninfo::get))
         .routes(routes!(oauth::revoke::post))
-        .layer(no_store);
-
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .merge(token_routes)
         .routes(routes!(api::me::get))
         .routes(routes!(api::sessions::list))
         .routes(routes!(api::sessions::delete))
@@ -109,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(axum::middleware::from_fn_with_state(rate_limits, rate_limit::limit_rate))
+        .layer(axum::middleware::from_fn(middleware::no_store))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::request_context))
         .with_state(state)

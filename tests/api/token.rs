@@ -10,6 +10,7 @@ backend_tests!(
     token_online_code_has_no_refresh_token,
     token_every_offline_exchange_has_refresh_token,
     token_exchange_sets_no_store_headers,
+    token_framework_errors_set_no_store,
     token_reused_code_revokes_grant,
     token_reused_code_revokes_refreshed_tokens,
     token_expired_code_is_invalid_grant,
@@ -258,4 +259,19 @@ async fn token_simultaneous_redemptions_one_wins(backend: Backend) {
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|&&s| s == 400).count(), 19, "{statuses:?}");
+}
+
+async fn token_framework_errors_set_no_store(backend: Backend) {
+    let config = hktia_portal::config::Config { rate_limit: 1, ..Default::default() };
+    let app = TestApp::spawn_with(backend, config).await;
+
+    let wrong_method = app.http.get(app.url("/oauth2/token")).send().await.unwrap();
+    let limited = app.tokeninfo("hka_unknown").await;
+
+    assert_eq!(wrong_method.status(), 405);
+    assert_eq!(limited.status(), 429);
+    for response in [wrong_method, limited] {
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(response.headers()["pragma"], "no-cache");
+    }
 }
