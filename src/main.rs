@@ -18,8 +18,12 @@ fn main() -> ExitCode {
     };
     // The server tells its story at `info`; one-shot commands print their
     // own results and log only warnings.
-    let level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let serving = matches!(cli.command, Command::Serve(_));
+    let level = if serving { "info" } else { "warn" };
     telemetry::init(config.log_format, level);
+    if !serving {
+        end_quietly_on_closed_pipe();
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -28,6 +32,19 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(cli, config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => fail(&format!("{error:#}")),
+    }
+}
+
+/// Lets a one-shot command end quietly when the reader of its output goes
+/// away, as in `hktia-portal audit list | head`, instead of panicking on
+/// the failed write. Rust ignores SIGPIPE by default; the server keeps
+/// that, because its sockets report a closed peer as an error.
+fn end_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition touches no memory
+    // and runs before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

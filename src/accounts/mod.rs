@@ -67,6 +67,21 @@ pub enum AccountError {
     /// Hashing failed.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// The email address is not of the form `local@domain`.
+    #[error("invalid email address {0:?}: expected local@domain")]
+    InvalidEmail(String),
+}
+
+/// Checks that `email` looks like `local@domain`: one `@` with text on
+/// both sides, no spaces or control characters, at most 254 bytes (RFC
+/// 5321 section 4.5.3.1.3). Whether the mailbox exists is not checked.
+fn check_email(email: &str) -> Result<(), AccountError> {
+    let valid = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
+    if valid { Ok(()) } else { Err(AccountError::InvalidEmail(email.to_owned())) }
 }
 
 /// Details of a member to add.
@@ -228,6 +243,9 @@ pub async fn add_member(
     now: UnixTime,
 ) -> Result<(), AccountError> {
     let username = Username::parse(details.username)?;
+    if let Some(email) = details.email {
+        check_email(email)?;
+    }
     let hash = hasher.hash(password).await?;
     let member = NewMember {
         username: &username.display,

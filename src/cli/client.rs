@@ -107,13 +107,30 @@ fn check_client_id(client_id: &str) -> anyhow::Result<()> {
 }
 
 /// Checks that `uri` is absolute and has no fragment (RFC 6749 section
-/// 3.1.2). It is stored exactly as given: matching is character for
-/// character.
+/// 3.1.2), and that plain `http` goes only to a loopback address (RFC 9700
+/// section 2.1, RFC 8252 section 7.3). Custom schemes of mobile apps are
+/// accepted. The URI is stored exactly as given: matching is character for
+/// character, so a wildcard would never match and is rejected as a mistake.
 fn check_redirect_uri(uri: &str) -> anyhow::Result<()> {
-    match url::Url::parse(uri) {
-        Ok(parsed) if parsed.fragment().is_none() && !parsed.cannot_be_a_base() => Ok(()),
-        _ => bail!("invalid redirect URI {uri:?}: expected an absolute URI without a fragment"),
+    let Ok(parsed) = url::Url::parse(uri) else {
+        bail!("invalid redirect URI {uri:?}: expected an absolute URI without a fragment");
+    };
+    if parsed.fragment().is_some() || parsed.cannot_be_a_base() {
+        bail!("invalid redirect URI {uri:?}: expected an absolute URI without a fragment");
     }
+    if uri.contains('*') {
+        bail!("invalid redirect URI {uri:?}: wildcards are not supported; register each URI");
+    }
+    let loopback = matches!(
+        parsed.host(),
+        Some(url::Host::Domain("localhost"))
+            | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+            | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+    );
+    if parsed.scheme() == "http" && !loopback {
+        bail!("invalid redirect URI {uri:?}: use https, or http only on a loopback address");
+    }
+    Ok(())
 }
 
 /// Prints rows under a header, in columns padded to their widest cell.

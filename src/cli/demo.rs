@@ -2,6 +2,7 @@
 //! calls as `curl` commands that work when pasted into a shell, and a link
 //! that opens the browser flow, whose callback the server serves itself.
 
+use std::io::Write;
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -43,8 +44,13 @@ pub async fn prepare(state: &AppState, address: SocketAddr) -> anyhow::Result<De
         other => other?,
     }
 
-    println!("{}", instructions(&base, &password.1));
-    println!("{}", browser_instructions(&flow));
+    // The new password exists only in this output, so a failed write is an
+    // error rather than a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", instructions(&base, &password.1))
+        .and_then(|()| writeln!(out, "{}", browser_instructions(&flow)))
+        .and_then(|()| out.flush())
+        .context("cannot write the demo password and calls to standard output")?;
     Ok(flow)
 }
 

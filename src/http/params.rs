@@ -170,7 +170,7 @@ fn decode_form_component(raw: &[u8]) -> Result<String, OauthError> {
     percent_encoding::percent_decode(&spaced)
         .decode_utf8()
         .map(|s| s.into_owned())
-        .map_err(|_| OauthError::invalid_request("the form body is not valid UTF-8"))
+        .map_err(|_| OauthError::invalid_request("a parameter is not valid UTF-8"))
 }
 
 fn parse_json(body: &[u8]) -> Result<Params, OauthError> {

@@ -113,6 +113,23 @@ pub async fn verify(
     }
 }
 
+/// Sends `error`, found before the request could be read whole, back to
+/// the application when the request's client and redirect URI are known
+/// good, and to the error page otherwise.
+pub async fn reject_malformed(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    error: OauthError,
+) -> ConsentError {
+    match verify_client(state, request).await {
+        Ok((_, callback)) => ConsentError::Redirect(callback, error),
+        Err(fault @ (OauthError::Unavailable | OauthError::Internal(_))) => {
+            ConsentError::Unverified(fault)
+        }
+        Err(_) => ConsentError::Unverified(error),
+    }
+}
+
 /// Finds the client and checks that `redirect_uri` equals one registered
 /// for it, character for character: no decoding or normalising first, so
 /// that no variant can smuggle in another destination.

@@ -16,6 +16,10 @@ backend_tests!(
     cli_user_disable_and_enable,
     cli_client_add_list_remove,
     cli_client_errors,
+    cli_redirect_uri_rules,
+    cli_invalid_email_fails,
+    cli_closed_pipe_ends_quietly,
+    cli_parallel_migrations_succeed,
 );
 
 const PASSWORD_LINE: &str = "correct horse battery\n";
@@ -172,4 +176,89 @@ async fn cli_client_errors(backend: Backend) {
     assert!(!relative.status.success());
     let bad_kind = cli(&db.url, &["client", "add", "x", "--kind", "desktop"], "");
     assert!(!bad_kind.status.success());
+}
+
+async fn cli_redirect_uri_rules(backend: Backend) {
+    let db = TestDb::create(backend).await;
+
+    for accepted in [
+        "https://app.example/cb",
+        "http://127.0.0.1:9000/cb",
+        "http://localhost/cb",
+        "http://[::1]/cb",
+        "com.example.app:/oauth2redirect",
+    ] {
+        let output = cli(
+            &db.url,
+            &["client", "add", "x", "--kind", "mobile", "--redirect-uri", accepted],
+            "",
+        );
+        assert!(output.status.success(), "{accepted}: {}", String::from_utf8_lossy(&output.stderr));
+        cli_ok(&db.url, &["client", "remove", "x"], "");
+    }
+    let plain = cli(
+        &db.url,
+        &["client", "add", "x", "--kind", "web", "--redirect-uri", "http://app.example/cb"],
+        "",
+    );
+    assert_fails_with(
+        &plain,
+        "invalid redirect URI \"http://app.example/cb\": use https, or http only on a loopback address",
+    );
+    let wildcard = cli(
+        &db.url,
+        &["client", "add", "x", "--kind", "web", "--redirect-uri", "https://*.example/cb"],
+        "",
+    );
+    assert_fails_with(
+        &wildcard,
+        "invalid redirect URI \"https://*.example/cb\": wildcards are not supported; register each URI",
+    );
+}
+
+async fn cli_invalid_email_fails(backend: Backend) {
+    let db = TestDb::create(backend).await;
+
+    for email in ["notanemail", "a@", "@b", "a b@c", "a@b@c"] {
+        let output = cli(
+            &db.url,
+            &["user", "add", "alice", "--email", email, "--password-stdin"],
+            PASSWORD_LINE,
+        );
+        assert_fails_with(
+            &output,
+            &format!("invalid email address {email:?}: expected local@domain"),
+        );
+    }
+}
+
+async fn cli_closed_pipe_ends_quietly(backend: Backend) {
+    let db = TestDb::create(backend).await;
+    for i in 0..50 {
+        cli_ok(&db.url, &["client", "add", &format!("client-{i}"), "--kind", "web"], "");
+    }
+
+    let binary = crate::support::process::BINARY;
+    let script = format!("'{binary}' --database '{}' client list | true", db.url);
+    let output = std::process::Command::new("sh").args(["-c", &script]).output().unwrap();
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr, "");
+}
+
+async fn cli_parallel_migrations_succeed(backend: Backend) {
+    let db = TestDb::create(backend).await;
+
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let url = db.url.clone();
+            std::thread::spawn(move || cli(&url, &["migrate"], ""))
+        })
+        .collect();
+
+    for run in runs {
+        let output = run.join().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
 }

@@ -22,6 +22,7 @@ backend_tests!(
     consent_wrong_password_shows_page_again,
     consent_failures_look_alike,
     consent_paused_signin_shows_page_429,
+    consent_malformed_query_redirects_when_verified,
     consent_and_password_grant_share_count,
     consent_missing_credentials_shows_page_again,
     consent_unverified_client_gets_error_page,
@@ -791,4 +792,27 @@ async fn consent_and_password_grant_share_count(backend: Backend) {
     let response = app.password_grant(json!({})).await;
     assert!(response.headers().contains_key("retry-after"));
     assert_error(response, 429, "too_many_requests").await;
+}
+
+async fn consent_malformed_query_redirects_when_verified(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let base = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(request(&[]).iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish();
+
+    let cases = [
+        ("repeated access_type", format!("{base}&access_type=online"), Some(STATE)),
+        ("repeated state", format!("{base}&state=other"), None),
+        ("NUL in a parameter", format!("{base}&hl=%00"), Some(STATE)),
+        ("invalid UTF-8", format!("{base}&scope=%FF"), Some(STATE)),
+    ];
+    for (case, query, state) in cases {
+        let response = app.http.get(format!("{}?{query}", app.url("/oauth2/auth"))).send().await;
+        let response = response.unwrap();
+        assert_eq!(response.status(), 303, "{case}");
+        let location = location(&response).unwrap().to_owned();
+        assert!(location.starts_with(REDIRECT_URI), "{case}: {location}");
+        assert_eq!(query_value(&location, "error").as_deref(), Some("invalid_request"), "{case}");
+        assert_eq!(query_value(&location, "state").as_deref(), state, "{case}");
+    }
 }

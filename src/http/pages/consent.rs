@@ -65,7 +65,34 @@ const LANGUAGE_FIELD: &str = "hl";
 pub async fn get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     match Params::from_query(uri.query()) {
         Ok(params) => show(&state, &headers, &params).await,
-        Err(error) => error_page(Lang::choose(None, &headers), &error),
+        Err(error) => {
+            let salvaged = salvage(uri.query());
+            let lang = Lang::choose(None, &headers);
+            reject(lang, consent::reject_malformed(&state, &salvaged, error).await)
+        }
+    }
+}
+
+/// Reads the client, redirect URI and state of a query that failed to
+/// parse, each only when it appears once with a clean value, so that the
+/// error can still go back to a known-good redirect URI.
+fn salvage(query: Option<&str>) -> AuthorizationRequest {
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let single = |name: &str| {
+        let mut values = pairs.iter().filter(|(key, _)| key == name).map(|(_, value)| value);
+        match (values.next(), values.next()) {
+            (Some(value), None) if !value.is_empty() && !value.contains(['\0', '\u{FFFD}']) => {
+                Some(value.clone())
+            }
+            _ => None,
+        }
+    };
+    AuthorizationRequest {
+        client_id: single("client_id"),
+        redirect_uri: single("redirect_uri"),
+        state: single("state"),
+        ..AuthorizationRequest::default()
     }
 }
 
