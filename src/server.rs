@@ -5,6 +5,10 @@
 //! [`SHUTDOWN_DEADLINE`]; after that it returns anyway, dropping what is
 //! left. Every change a request makes is one transaction, so a request cut
 //! short leaves either all of its change or none of it.
+//!
+//! NOTE: the server sets no deadline for a client to finish sending its
+//! headers or body, so a client that stalls holds its connection open.
+//! Run it behind the reverse proxy of `deploy/nginx.conf`, which does.
 
 use std::future::Future;
 use std::net::SocketAddr;
