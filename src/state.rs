@@ -1,4 +1,4 @@
-//! What every request handler shares.
+//! The state every request handler shares.
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ pub struct AppState {
     /// The bounded Argon2id pool.
     pub hasher: PasswordHasher,
     /// The browser flow of `serve --demo`, whose callback the server then
-    /// answers itself; `None` otherwise.
+    /// serves itself; `None` otherwise.
     pub demo: Option<Arc<DemoFlow>>,
     /// This server's Prometheus metrics.
     pub metrics: Metrics,

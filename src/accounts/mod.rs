@@ -46,7 +46,7 @@ pub enum SignInError {
     Hash(#[from] HashError),
 }
 
-/// Why a member could not be added or changed.
+/// A reason a member could not be added or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
     /// The username is not acceptable.
@@ -124,7 +124,7 @@ fn seconds(duration: std::time::Duration) -> i64 {
 }
 
 /// Checks a username and password. Unknown and disabled members cost the
-/// same hashing work as known ones, so the answer's timing tells nothing.
+/// same hashing work as known ones, so the response time reveals nothing.
 ///
 /// Each attempt counts as a failure of that username before the password
 /// is checked, and a success clears the count; once `policy.max_failures`

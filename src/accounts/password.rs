@@ -16,16 +16,16 @@ use super::hash_pool::HashPool;
 use crate::config::Argon2Params;
 use crate::tokens::Secret;
 
-/// Shortest password accepted, in bytes.
+/// Minimum password length, in bytes.
 pub const MIN_PASSWORD_BYTES: usize = 8;
-/// Longest password accepted, in bytes; longer input is never hashed.
+/// Maximum password length, in bytes. Longer input is never hashed.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// A password whose length is within bounds. `Debug` prints nothing.
 #[derive(Clone, Debug)]
 pub struct Password(Secret);
 
-/// Why a password cannot be used.
+/// A password that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PasswordError {
     /// Under [`MIN_PASSWORD_BYTES`].
@@ -56,7 +56,7 @@ impl Password {
 pub enum Verification {
     /// The password does not match, or there was no hash to match.
     Mismatch,
-    /// The password matches; `outdated` says the hash was made with weaker
+    /// The password matches. `outdated` is true when the hash was made with weaker
     /// settings than the current ones and should be made again.
     Match {
         /// Whether the hash should be made again with the current settings.
@@ -97,8 +97,8 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against `hash`. Without a hash (an unknown member)
-    /// it checks against a dummy hash of the same cost, so that the answer
-    /// takes as long either way, and reports a mismatch.
+    /// it checks against a dummy hash of the same cost, so that the
+    /// response takes as long either way, and reports a mismatch.
     pub async fn verify(
         &self,
         password: &Password,

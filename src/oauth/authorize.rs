@@ -50,7 +50,7 @@ pub struct SignIn<'a> {
     pub now: UnixTime,
 }
 
-/// What a code is issued for, once the member is known.
+/// The grant a code is issued for, once the member is known.
 #[derive(Debug)]
 pub struct CodeGrant<'a> {
     /// The member who signed in.
@@ -108,8 +108,8 @@ pub async fn password_grant(
 /// disabled members are `invalid_grant`; a paused sign-in is
 /// `too_many_requests`.
 pub async fn sign_in(state: &AppState, attempt: &SignIn<'_>) -> Result<MemberRecord, OauthError> {
-    // A password outside the accepted lengths can never match; it is not
-    // worth a hash, and its length tells nothing about the member.
+    // A password outside the accepted lengths can never match, so it is not
+    // worth a hash, and its length reveals nothing about the member.
     let Ok(password) = Password::new(attempt.password.expose().to_owned()) else {
         state.metrics.sign_in(SignInOutcome::Failed);
         return Err(OauthError::invalid_grant("password length out of bounds"));
@@ -128,7 +128,7 @@ pub async fn sign_in(state: &AppState, attempt: &SignIn<'_>) -> Result<MemberRec
 }
 
 /// Counts a sign-in that ended with a verdict on the credentials, paused
-/// ones included; a database or hashing failure is no verdict and is not
+/// ones included. A database or hashing failure is no verdict and is not
 /// counted.
 fn count_sign_in(state: &AppState, result: &Result<MemberRecord, SignInError>) {
     let outcome = match result {

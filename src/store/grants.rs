@@ -116,7 +116,7 @@ impl IssuedTokens<'_> {
     }
 }
 
-/// What an access token grants, for `tokeninfo` and the API.
+/// The grant behind an access token, for `tokeninfo` and the API.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct AccessRecord {
     /// The session the token belongs to.
@@ -209,7 +209,7 @@ impl Store {
     /// Spends a code and opens its session with a first token pair, in one
     /// transaction. The code is spent by a conditional update, so of any
     /// number of concurrent calls, on any number of servers, exactly one
-    /// returns `true`; the others store nothing and return `false`.
+    /// returns `true`. The others store nothing and return `false`.
     pub async fn redeem_code(
         &self,
         code: &TokenDigest,
@@ -274,7 +274,7 @@ impl Store {
 
     /// Replaces refresh token `old` with a new pair, in one transaction. The
     /// old token may already have been replaced at or after `replaced_since`
-    /// (the start of the grace window); if it was replaced earlier, or the
+    /// (the start of the grace window). If it was replaced earlier, or the
     /// session has ended, nothing is stored.
     pub async fn rotate_refresh(
         &self,

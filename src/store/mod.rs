@@ -1,5 +1,5 @@
 //! All the SQL, and nothing else. One [`Store`] serves SQLite or PostgreSQL;
-//! each method holds the statement for both, written once where the two
+//! each method contains the statement for both, written once where the two
 //! dialects agree (SQLite accepts PostgreSQL's `$1` parameters).
 //!
 //! SQLite runs in WAL mode with `synchronous=NORMAL`: a committed
@@ -88,8 +88,8 @@ impl PoolUse {
 /// A failed database operation.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database could not be reached or is not answering; nothing was
-    /// changed.
+    /// The database could not be reached or did not respond, and nothing
+    /// was changed.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     /// A row with the same unique key already exists.
@@ -152,7 +152,7 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
 
 /// Applies SQLite's migrations. sqlx takes no lock across processes on
 /// SQLite, so two processes opening a new file at once may both start the
-/// same migration; the loser's transaction fails and rolls back, and a
+/// same migration. The loser's transaction fails and rolls back, and a
 /// retry finds that migration applied.
 async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     let migrator = sqlx::migrate!("migrations/sqlite");

@@ -173,7 +173,7 @@ async fn allow(
 }
 
 /// Builds the response to a failed Allow. Wrong credentials get the page
-/// again, with nothing that tells which part was wrong. While sign-in is
+/// again, with nothing that reveals which part was wrong. While sign-in is
 /// paused, the page comes with `429` and `Retry-After`. Any other error goes
 /// back to the application.
 fn sign_in_failed(form: &SignInForm<'_>, username: &str, error: &OauthError) -> Response {
