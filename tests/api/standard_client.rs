@@ -88,3 +88,57 @@ async fn unexpected_fault_is_server_error_with_request_id(backend: Backend) {
     assert_eq!(body["request_id"], request_id);
     assert_eq!(body["error_description"], "an unexpected error occurred");
 }
+
+/// A PostgreSQL database that stops accepting connections is unreachable:
+/// every endpoint answers 503 and changes nothing, and the service
+/// recovers when connections are allowed again. The test needs a database
+/// of its own, because it switches connections off for the whole database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_refusing_connections_is_unavailable() {
+    let Some(server) = crate::support::postgres_url() else {
+        eprintln!("skipped: PORTAL_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let name = format!("portal_refusing_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+    let mut url = url::Url::parse(&server).unwrap();
+    url.set_path(&format!("/{name}"));
+    let db = std::sync::Arc::new(crate::support::TestDb::existing(url.to_string(), None));
+    let app = TestApp::start(db, hktia_portal::config::Config::default()).await;
+    app.add_client("web", hktia_portal::store::ClientKind::Web, &[]).await;
+    app.add_member("alice", crate::support::PASSWORD).await;
+    let tokens = app.tokens().await;
+    let access = tokens["access_token"].as_str().unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .execute(&admin)
+        .await
+        .unwrap();
+
+    assert_error(app.tokeninfo(access).await, 503, "temporarily_unavailable").await;
+    assert_error(app.refresh(refresh, json!({})).await, 503, "temporarily_unavailable").await;
+    let revocation = json!({"token": refresh, "client_id": "web"});
+    let revoke = app.post_json("/oauth2/revoke", &revocation).await;
+    assert_error(revoke, 503, "temporarily_unavailable").await;
+
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    assert_eq!(app.tokeninfo(access).await.status(), 200);
+    assert_eq!(app.refresh(refresh, json!({})).await.status(), 200);
+
+    app.stop().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&admin).await.unwrap();
+}
