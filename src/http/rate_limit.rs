@@ -149,6 +149,16 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
     address.map(|address| address.to_canonical())
 }
 
+/// Tells whether the client asks for HTML, as a browser submitting the
+/// sign-in form does.
+fn accepts_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/html"))
+}
+
 /// Middleware: finds the client address, returns `429 too_many_requests`
 /// with `Retry-After` over a limit, and otherwise passes the request on
 /// with its [`ClientAddress`].
@@ -163,6 +173,13 @@ pub async fn limit_rate(
         let signin = request.method() == Method::POST && request.uri().path() == AUTH_PATH;
         if let Err(retry_after) = limits.check(address, signin) {
             tracing::info!(%address, signin, retry_after, "rate limit reached");
+            // A member's browser gets a page it can show, not JSON.
+            if signin && accepts_html(request.headers()) {
+                return super::pages::consent::too_many_requests_page(
+                    request.headers(),
+                    retry_after,
+                );
+            }
             return ApiError::Oauth(OauthError::TooManyRequests { retry_after }).into_response();
         }
     }

@@ -23,6 +23,7 @@ backend_tests!(
     consent_failures_look_alike,
     consent_paused_signin_shows_page_429,
     consent_malformed_query_redirects_when_verified,
+    consent_rate_limit_shows_page_to_browsers,
     consent_and_password_grant_share_count,
     consent_missing_credentials_shows_page_again,
     consent_unverified_client_gets_error_page,
@@ -815,4 +816,25 @@ async fn consent_malformed_query_redirects_when_verified(backend: Backend) {
         assert_eq!(query_value(&location, "error").as_deref(), Some("invalid_request"), "{case}");
         assert_eq!(query_value(&location, "state").as_deref(), state, "{case}");
     }
+}
+
+async fn consent_rate_limit_shows_page_to_browsers(backend: Backend) {
+    let config = hktia_portal::config::Config { signin_rate: 1, ..Default::default() };
+    let app = TestApp::spawn_with(backend, config).await;
+    let form = |accept: &'static str| {
+        app.http.post(app.url("/oauth2/auth")).header("accept", accept).form(&request(&[])).send()
+    };
+
+    assert_eq!(form("text/html").await.unwrap().status(), 200);
+    let browser = form("text/html,application/xhtml+xml").await.unwrap();
+    let client = form("application/json").await.unwrap();
+
+    assert_eq!(browser.status(), 429);
+    assert!(browser.headers().contains_key("retry-after"));
+    assert_eq!(browser.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(browser.headers()["content-security-policy"], CSP);
+    let body = browser.text().await.unwrap();
+    assert!(body.contains("<h1>Too many sign-in attempts</h1>"), "{body}");
+    assert!(client.headers().contains_key("retry-after"));
+    assert_error(client, 429, "too_many_requests").await;
 }

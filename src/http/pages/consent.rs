@@ -234,15 +234,37 @@ fn error_page(lang: Lang, error: &OauthError) -> Response {
     };
     let t = lang.text();
     let (code, description) = error_code_and_description(error);
+    let message = if status.is_server_error() { t.error_server } else { t.error_request };
     let page = ErrorPage {
         t,
         lang: lang.tag(),
-        message: if status.is_server_error() { t.error_server } else { t.error_request },
+        title: t.error_title,
+        message: message.to_owned(),
         status: status.as_u16(),
         code,
         description,
     };
     html(status, &page)
+}
+
+/// Renders the page for a browser whose address went over the sign-in
+/// rate, with `429` and `Retry-After`, in the language `headers` ask for.
+pub fn too_many_requests_page(headers: &HeaderMap, retry_after: u64) -> Response {
+    let t = Lang::choose(None, headers).text();
+    let error = OauthError::TooManyRequests { retry_after };
+    let (code, description) = error_code_and_description(&error);
+    let page = ErrorPage {
+        t,
+        lang: Lang::choose(None, headers).tag(),
+        title: t.busy_title,
+        message: format!("{}{retry_after}{}", t.retry_before, t.retry_after),
+        status: StatusCode::TOO_MANY_REQUESTS.as_u16(),
+        code,
+        description,
+    };
+    let mut response = html(StatusCode::TOO_MANY_REQUESTS, &page);
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
 }
 
 /// Reason the sign-in page is shown again.
@@ -364,7 +386,8 @@ struct ConsentPage<'a> {
 struct ErrorPage {
     t: &'static Text,
     lang: &'static str,
-    message: &'static str,
+    title: &'static str,
+    message: String,
     status: u16,
     code: &'static str,
     description: String,

@@ -49,6 +49,8 @@ pub struct Text {
     pub language_name: &'static str,
     /// The window title and heading of the error page.
     pub error_title: &'static str,
+    /// The window title and heading of the page for too many attempts.
+    pub busy_title: &'static str,
     /// Explanation for the member when the request is at fault.
     pub error_request: &'static str,
     /// Explanation for the member when the server is at fault.
@@ -82,6 +84,7 @@ pub static EN: Text = Text {
     language: "Language",
     language_name: "English",
     error_title: "This sign-in link does not work",
+    busy_title: "Too many sign-in attempts",
     error_request: "The application that sent you here made a request that cannot be \
                     accepted, so you cannot sign in from this link. Go back to the \
                     application and try again, or contact its developer.",
@@ -114,6 +117,7 @@ pub static ZH_HANT: Text = Text {
     language: "語言",
     language_name: "繁體中文",
     error_title: "此登入連結無法使用",
+    busy_title: "登入嘗試次數過多",
     error_request: "帶你來到此頁的應用程式發出了無法接受的要求，因此無法經此連結登入。\
                     請返回該應用程式再試，或聯絡其開發者。",
     error_server: "登入服務暫時無法使用，請於數分鐘後再試。",
