@@ -39,13 +39,20 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpA
         .flat_map(|value| value.to_str().unwrap_or("!").split(','))
         .collect::<Vec<_>>();
     for entry in entries.into_iter().rev() {
-        let Ok(address) = entry.trim().parse::<IpAddr>() else { break };
+        let Some(address) = parse_entry(entry) else { break };
         client = canonical(address);
         if !trusted.contains(&client) {
             break;
         }
     }
     client
+}
+
+/// Reads one `X-Forwarded-For` entry: an IP address, possibly with a port,
+/// as some proxies write it.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry.parse::<IpAddr>().ok().or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 /// Writes an IPv4 address mapped into IPv6 (`::ffff:192.0.2.1`) as plain

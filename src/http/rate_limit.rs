@@ -69,24 +69,7 @@ impl RateLimits {
     /// trusted proxies, and the first other address is the client's.
     /// IPv4-mapped IPv6 addresses are read as IPv4.
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        let mut client = peer?.to_canonical();
-        if !self.trusted_proxies.contains(&client) {
-            return Some(client);
-        }
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .collect::<Vec<_>>();
-        for hop in forwarded.iter().rev() {
-            let Some(address) = parse_hop(hop) else { break };
-            client = address;
-            if !self.trusted_proxies.contains(&address) {
-                break;
-            }
-        }
-        Some(client)
+        peer.map(|peer| super::client_addr::client_addr(peer, headers, &self.trusted_proxies))
     }
 
     /// Counts one request from `address`. Returns the whole seconds to wait,
@@ -139,14 +122,6 @@ fn limit_key(address: IpAddr) -> IpAddr {
             None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
         },
     }
-}
-
-/// Reads one `X-Forwarded-For` entry: an IP address, possibly with a port.
-fn parse_hop(hop: &str) -> Option<IpAddr> {
-    let hop = hop.trim();
-    let address =
-        hop.parse::<IpAddr>().ok().or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()));
-    address.map(|address| address.to_canonical())
 }
 
 /// Tells whether the client asks for HTML, as a browser submitting the
