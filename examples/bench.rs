@@ -56,7 +56,7 @@ enum Command {
         #[arg(long, default_value_t = 64)]
         chains: usize,
     },
-    /// Add live access tokens nobody holds, so lookups search a big table.
+    /// Add live access tokens that no client has, so lookups search a big table.
     Filler {
         #[arg(long)]
         database: String,
@@ -76,7 +76,7 @@ enum Command {
         /// Seconds to run.
         #[arg(long, default_value_t = 10)]
         duration: u64,
-        /// Where to write the access tokens received.
+        /// File for the access tokens received.
         #[arg(long)]
         issued: Option<PathBuf>,
     },

@@ -29,7 +29,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told, for tests.
+/// A clock that moves only when a test advances it.
 #[derive(Debug)]
 pub struct ManualClock {
     now: AtomicI64,

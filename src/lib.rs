@@ -33,7 +33,7 @@
 //! [`http::middleware`]; [`http::params`] reads the JSON or form body into
 //! one map; the handler in [`http::oauth::token`] reads the clock once and
 //! calls [`oauth::token::token`], which checks client, device and PKCE and
-//! asks the store to spend the code with one conditional `UPDATE`, so that
+//! has the store spend the code with one conditional `UPDATE`, so that
 //! only one request on one server can win. A failure comes back as
 //! [`oauth::OauthError`], becomes [`http::error::ApiError`] at the edge, and
 //! leaves as the documented status and body.

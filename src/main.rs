@@ -16,8 +16,8 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(error) => return fail(&error),
     };
-    // The server tells its story at `info`; one-shot commands print their
-    // own results and log only warnings.
+    // The server logs at `info`. One-shot commands print their own results
+    // and log only warnings.
     let serving = matches!(cli.command, Command::Serve(_));
     let level = if serving { "info" } else { "warn" };
     telemetry::init(config.log_format, level);

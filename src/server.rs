@@ -7,7 +7,7 @@
 //! short leaves either all of its change or none of it.
 //!
 //! NOTE: the server sets no deadline for a client to finish sending its
-//! headers or body, so a client that stalls holds its connection open.
+//! headers or body, so a client that stalls keeps its connection open.
 //! Run it behind the reverse proxy of `deploy/nginx.conf`, which does.
 
 use std::future::Future;

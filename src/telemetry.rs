@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 
 /// Installs the global log subscriber, writing to standard error at
-/// `default_level` unless `RUST_LOG` says otherwise. Calling it twice is
+/// `default_level` unless `RUST_LOG` sets another level. Calling it twice is
 /// harmless.
 pub fn init(format: LogFormat, default_level: &str) {
     let filter =

@@ -10,7 +10,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest as _, Sha256};
 
-/// What a secret string is for; its prefix lets secret scanners spot it.
+/// The purpose of a secret string. Its prefix lets secret scanners spot it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenKind {
     /// An authorization code.

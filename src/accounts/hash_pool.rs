@@ -8,9 +8,9 @@
 //! keeps the memory to about one block per core.
 //!
 //! The threads run at a lower scheduling priority than the rest of the
-//! server, so that requests which need no hash, such as `tokeninfo`, are
-//! served first when a core is contended, while hashing still takes every
-//! core that is idle.
+//! server. Requests that need no hash, such as `tokeninfo`, are then
+//! served first when a core is contended, and hashing still takes every
+//! idle core.
 
 use std::fmt;
 use std::sync::mpsc::{self, Receiver, Sender};

@@ -127,7 +127,7 @@ fn seconds(duration: std::time::Duration) -> i64 {
 /// same hashing work as known ones, so the response time reveals nothing.
 ///
 /// Each attempt counts as a failure of that username before the password
-/// is checked, and a success clears the count; once `policy.max_failures`
+/// is checked, and a success clears the count. Once `policy.max_failures`
 /// attempts failed, sign-in pauses and the password is not checked until
 /// the pause ends. Unknown usernames are counted the same way, so a pause
 /// does not tell whether a member exists.

@@ -2,7 +2,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// Longest username accepted, in characters.
+/// Maximum username length, in characters.
 pub const MAX_USERNAME_CHARS: usize = 64;
 
 /// A username as registered, and the key that lookups compare with.
@@ -15,7 +15,7 @@ pub struct Username {
     pub key: String,
 }
 
-/// Why a username cannot be registered.
+/// A reason a username cannot be registered.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum UsernameError {
     /// Nothing left after trimming.

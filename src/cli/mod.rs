@@ -23,7 +23,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "PORTAL_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database: String,
 
-    /// What to do.
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }

@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, header};
 
 use crate::tokens::Secret;
 
-/// Why an `Authorization` header could not be read as a bearer token.
+/// A reason an `Authorization` header could not be read as a bearer token.
 #[derive(Debug, PartialEq, Eq)]
 pub enum BearerError {
     /// Another scheme, such as `Basic`.

@@ -65,7 +65,7 @@ pub async fn request_context(
 }
 
 /// Paths none of whose responses may be cached: they carry codes, tokens,
-/// or answers about tokens (RFC 6749 section 5.1).
+/// or information about tokens (RFC 6749 section 5.1).
 const NO_STORE_PATHS: [&str; 4] =
     [super::AUTH_PATH, super::TOKEN_PATH, super::TOKENINFO_PATH, super::REVOKE_PATH];
 

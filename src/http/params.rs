@@ -27,7 +27,7 @@ use crate::tokens::Secret;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Most of an oversized body that is read and thrown away before the 413.
 const MAX_DRAINED_BYTES: usize = 4 * 1024 * 1024;
-/// Longest time spent throwing an oversized body away.
+/// Maximum time spent throwing an oversized body away.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Request parameters by name.

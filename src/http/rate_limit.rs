@@ -112,7 +112,7 @@ impl RateLimits {
 
 /// Returns the key a client address is limited under: an IPv4 address as
 /// it is (also when written as an IPv4-mapped IPv6 address), and an IPv6
-/// address by its /64 network, because one subscriber usually holds a
+/// address by its /64 network, because one subscriber usually has a
 /// whole /64 and could otherwise change address at every request.
 fn limit_key(address: IpAddr) -> IpAddr {
     match address {

@@ -1,10 +1,10 @@
 //! `POST /oauth2/token`: exchanging a code, and rotating refresh tokens.
 //!
-//! A code works once; presenting it again revokes the session it opened. A
-//! refresh token is replaced at each use; the replaced one keeps working for
-//! the grace window, so that parallel requests and retries after a lost
-//! response do not sign the member out, and after that its use counts as
-//! theft and revokes the session.
+//! A code works once, and presenting it again revokes the session it
+//! opened. A refresh token is replaced at each use. The replaced one keeps
+//! working for the grace window, so that parallel requests and retries
+//! after a lost response do not sign the member out. After that window its
+//! use counts as theft and revokes the session.
 
 use std::net::IpAddr;
 

@@ -1,4 +1,4 @@
-//! What a live access token grants: `GET /oauth2/tokeninfo`, and the
+//! The grant behind a live access token: `GET /oauth2/tokeninfo`, and the
 //! bearer check of the member API.
 
 use serde::Serialize;

@@ -90,7 +90,7 @@ async fn unexpected_fault_is_server_error_with_request_id(backend: Backend) {
 }
 
 /// A PostgreSQL database that stops accepting connections is unreachable:
-/// every endpoint answers 503 and changes nothing, and the service
+/// every endpoint returns 503 and changes nothing, and the service
 /// recovers when connections are allowed again. The test needs a database
 /// of its own, because it switches connections off for the whole database.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -239,7 +239,7 @@ async fn storage_password_change_ends_sessions(backend: Backend) {
 async fn storage_tokeninfo_answers_during_signin_burst(backend: Backend) {
     // The burst comes from one address and is spread over several members,
     // so that neither the address limit nor a member's attempt count, only
-    // the hash pool, holds it back.
+    // the hash pool, slows it down.
     let config = hktia_portal::config::Config { signin_rate: 0, ..Default::default() };
     let app = Arc::new(TestApp::spawn_with(backend, config).await);
     let members: Vec<String> = (0..6).map(|i| format!("member{i}")).collect();

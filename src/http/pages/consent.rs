@@ -33,7 +33,7 @@ const LANGUAGE_FIELD: &str = "hl";
 ///
 /// Shows the application's name, the member's username and password, and
 /// Allow or Deny. An unknown client or an unregistered `redirect_uri` gets
-/// an error page (400) and is never redirected to; every later error goes
+/// an error page (400) and is never redirected to. Every later error goes
 /// back to the application as a `303` with `error` and `state`.
 #[utoipa::path(
     get,
@@ -250,12 +250,13 @@ fn error_page(lang: Lang, error: &OauthError) -> Response {
 /// Renders the page for a browser whose address went over the sign-in
 /// rate, with `429` and `Retry-After`, in the language `headers` ask for.
 pub fn too_many_requests_page(headers: &HeaderMap, retry_after: u64) -> Response {
-    let t = Lang::choose(None, headers).text();
+    let lang = Lang::choose(None, headers);
+    let t = lang.text();
     let error = OauthError::TooManyRequests { retry_after };
     let (code, description) = error_code_and_description(&error);
     let page = ErrorPage {
         t,
-        lang: Lang::choose(None, headers).tag(),
+        lang: lang.tag(),
         title: t.busy_title,
         message: format!("{}{retry_after}{}", t.retry_before, t.retry_after),
         status: StatusCode::TOO_MANY_REQUESTS.as_u16(),

@@ -24,7 +24,7 @@ pub use db::{Backend, TestDb, postgres_url};
 
 /// The time the test clock starts at: 2026-12-04T08:15:00Z.
 pub const START_TIME: i64 = 1_796_372_100;
-/// The password every test member gets unless a test says otherwise.
+/// The password every test member gets unless a test sets another.
 pub const PASSWORD: &str = "correct horse battery";
 /// A device id as in the API reference.
 pub const DEVICE: &str = "68753A44-4D6F-1226-9C60-0050E4C00067";
@@ -95,7 +95,7 @@ impl TestApp {
     }
 
     /// Like [`TestApp::spawn`], as `serve --demo` runs it: the server also
-    /// answers the demo callback, for the client `demo-web` registered with
+    /// serves the demo callback, for the client `demo-web` registered with
     /// its redirect URI.
     pub async fn spawn_demo(backend: Backend) -> Self {
         let db = Arc::new(TestDb::create(backend).await);
