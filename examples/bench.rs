@@ -229,17 +229,13 @@ async fn open_session(store: &Store, member_id: i64, now: i64) -> anyhow::Result
 /// backend; they belong to the first session in the database.
 async fn filler(url: &str, count: u64) -> anyhow::Result<()> {
     let expires_at = SystemClock.now() + 24 * 3600;
-    if url.starts_with("sqlite:") {
-        let pool = sqlx::SqlitePool::connect(url).await?;
-        sqlx::query(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        rusqlite::Connection::open(path)?.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) \
              INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
-             SELECT randomblob(32), (SELECT id FROM grants LIMIT 1), 'access', 0, $2 FROM n",
-        )
-        .bind(count as i64)
-        .bind(expires_at)
-        .execute(&pool)
-        .await?;
+             SELECT randomblob(32), (SELECT id FROM grants LIMIT 1), 'access', 0, ?2 FROM n",
+            (count as i64, expires_at),
+        )?;
     } else {
         let pool = sqlx::PgPool::connect(url).await?;
         sqlx::query(

@@ -1,6 +1,7 @@
 //! The `audit_events` table.
 
-use super::{Store, StoreError, on_pool};
+use super::sqlite::from_sqlite_row;
+use super::{Store, StoreError, args};
 use crate::audit::AuditEntry;
 use crate::clock::UnixTime;
 
@@ -34,6 +35,17 @@ pub struct AuditFilter {
     pub since: Option<UnixTime>,
 }
 
+from_sqlite_row!(AuditRecord {
+    occurred_at,
+    event,
+    member_id,
+    username,
+    client_id,
+    grant_id,
+    address,
+    detail,
+});
+
 impl Store {
     /// Stores an audit event that happened at `now`.
     pub async fn insert_audit_event(
@@ -42,22 +54,21 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let address = entry.address.map(|address| address.to_string());
-        on_pool!(self, writer, |pool| {
-            sqlx::query(
-                "INSERT INTO audit_events (occurred_at, event, member_id, username, client_id, \
-                 grant_id, address, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(now)
-            .bind(entry.event.as_str())
-            .bind(entry.member_id)
-            .bind(entry.username)
-            .bind(entry.client_id)
-            .bind(entry.grant_id)
-            .bind(address.as_deref())
-            .bind(entry.detail)
-            .execute(pool)
-            .await?;
-        });
+        self.execute(
+            "INSERT INTO audit_events (occurred_at, event, member_id, username, client_id, \
+             grant_id, address, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            args![
+                now,
+                entry.event.as_str(),
+                entry.member_id,
+                entry.username,
+                entry.client_id,
+                entry.grant_id,
+                address.as_deref(),
+                entry.detail,
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -66,18 +77,13 @@ impl Store {
         &self,
         filter: AuditFilter,
     ) -> Result<Vec<AuditRecord>, StoreError> {
-        let events = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT occurred_at, event, member_id, username, client_id, grant_id, address, \
-                 detail FROM audit_events \
-                 WHERE ($1 IS NULL OR member_id = $1) AND ($2 IS NULL OR occurred_at >= $2) \
-                 ORDER BY occurred_at, id",
-            )
-            .bind(filter.member_id)
-            .bind(filter.since)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(events)
+        self.fetch_all(
+            "SELECT occurred_at, event, member_id, username, client_id, grant_id, address, \
+             detail FROM audit_events \
+             WHERE ($1 IS NULL OR member_id = $1) AND ($2 IS NULL OR occurred_at >= $2) \
+             ORDER BY occurred_at, id",
+            args![filter.member_id, filter.since],
+        )
+        .await
     }
 }

@@ -1,6 +1,6 @@
 //! Deleting what can no longer be used, so that tables stay bounded.
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, args};
 use crate::clock::UnixTime;
 
 /// How many rows one cleanup deleted, by table.
@@ -31,7 +31,7 @@ impl Store {
     ) -> Result<Removed, StoreError> {
         // Sessions go first, so that the counts of codes and tokens are
         // those of live sessions.
-        let statements: [(&str, UnixTime); 5] = [
+        let statements: [(&'static str, UnixTime); 5] = [
             ("DELETE FROM grants WHERE expires_at <= $1 OR revoked_at IS NOT NULL", now),
             ("DELETE FROM codes WHERE expires_at <= $1 AND used_at IS NULL", now),
             ("DELETE FROM tokens WHERE expires_at <= $1", now),
@@ -44,9 +44,7 @@ impl Store {
         ];
         let mut counts = [0u64; 5];
         for (count, (sql, time)) in counts.iter_mut().zip(statements) {
-            *count = on_pool!(self, writer, |pool| {
-                sqlx::query(sql).bind(time).execute(pool).await?.rows_affected()
-            });
+            *count = self.execute(sql, args![time]).await?;
         }
         let [sessions, codes, tokens, audit_events, unknown_signins] = counts;
         Ok(Removed { codes, tokens, sessions, audit_events, unknown_signins })

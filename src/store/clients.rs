@@ -1,6 +1,7 @@
 //! The `clients` and `redirect_uris` tables.
 
-use super::{Store, StoreError, on_pool};
+use super::sqlite::from_sqlite_row;
+use super::{Step, Store, StoreError, args};
 use crate::clock::UnixTime;
 
 /// The kind of application a client is. Mobile clients must name the
@@ -68,36 +69,32 @@ struct ClientRow {
 /// A client row joined with one of its redirect URIs, if it has any.
 #[derive(sqlx::FromRow)]
 struct ClientUriRow {
-    #[sqlx(flatten)]
-    client: ClientRow,
+    id: String,
+    kind: String,
+    name: String,
+    created_at: UnixTime,
     uri: Option<String>,
 }
+
+from_sqlite_row!(ClientRow { id, kind, name, created_at });
+from_sqlite_row!(ClientUriRow { id, kind, name, created_at, uri });
+
+/// Adds a redirect URI to a client, unless it is registered already.
+const INSERT_REDIRECT_URI: &str =
+    "INSERT INTO redirect_uris (client_id, uri) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 
 impl Store {
     /// Registers a client. Fails with [`StoreError::Conflict`] when the id
     /// is taken.
     pub async fn insert_client(&self, client: &NewClient<'_>) -> Result<(), StoreError> {
-        on_pool!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query("INSERT INTO clients (id, kind, name, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(client.id)
-                .bind(client.kind.as_str())
-                .bind(client.name)
-                .bind(client.now)
-                .execute(&mut *tx)
-                .await?;
-            for uri in client.redirect_uris {
-                sqlx::query(
-                    "INSERT INTO redirect_uris (client_id, uri) VALUES ($1, $2) \
-                     ON CONFLICT DO NOTHING",
-                )
-                .bind(client.id)
-                .bind(uri)
-                .execute(&mut *tx)
-                .await?;
-            }
-            tx.commit().await?;
-        });
+        let mut steps = vec![Step::new(
+            "INSERT INTO clients (id, kind, name, created_at) VALUES ($1, $2, $3, $4)",
+            args![client.id, client.kind.as_str(), client.name, client.now],
+        )];
+        for uri in client.redirect_uris {
+            steps.push(Step::new(INSERT_REDIRECT_URI, args![client.id, uri.as_str()]));
+        }
+        self.transaction(steps).await?;
         Ok(())
     }
 
@@ -106,55 +103,53 @@ impl Store {
         // One query for the client and its URIs: this runs on every token
         // request. A client without URIs comes back as one row whose `uri`
         // is NULL.
-        let rows: Vec<ClientUriRow> = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
+        let rows: Vec<ClientUriRow> = self
+            .fetch_all(
                 "SELECT c.id, c.kind, c.name, c.created_at, r.uri FROM clients c \
                  LEFT JOIN redirect_uris r ON r.client_id = c.id WHERE c.id = $1 ORDER BY r.uri",
+                args![id],
             )
-            .bind(id)
-            .fetch_all(pool)
-            .await?
-        });
+            .await?;
         let uris = rows.iter().filter_map(|row| row.uri.clone()).collect();
-        Ok(rows.into_iter().next().map(|row| client_record(row.client, uris)))
+        Ok(rows.into_iter().next().map(|row| {
+            let ClientUriRow { id, kind, name, created_at, uri: _ } = row;
+            client_record(ClientRow { id, kind, name, created_at }, uris)
+        }))
     }
 
     /// Lists every client with its redirect URIs, by id.
     pub async fn list_clients(&self) -> Result<Vec<ClientRecord>, StoreError> {
-        let clients = on_pool!(self, reader, |pool| {
-            let rows: Vec<ClientRow> =
-                sqlx::query_as("SELECT id, kind, name, created_at FROM clients ORDER BY id")
-                    .fetch_all(pool)
-                    .await?;
-            let uris: Vec<(String, String)> =
-                sqlx::query_as("SELECT client_id, uri FROM redirect_uris ORDER BY uri")
-                    .fetch_all(pool)
-                    .await?;
-            rows.into_iter()
-                .map(|row| {
-                    let own = uris
-                        .iter()
-                        .filter(|(client_id, _)| *client_id == row.id)
-                        .map(|(_, uri)| uri.clone())
-                        .collect();
-                    client_record(row, own)
-                })
-                .collect()
-        });
+        let rows: Vec<ClientRow> = self
+            .fetch_all("SELECT id, kind, name, created_at FROM clients ORDER BY id", args![])
+            .await?;
+        let uris: Vec<(String, String)> = self
+            .fetch_all("SELECT client_id, uri FROM redirect_uris ORDER BY uri", args![])
+            .await?;
+        let clients = rows
+            .into_iter()
+            .map(|row| {
+                let own = uris
+                    .iter()
+                    .filter(|(client_id, _)| *client_id == row.id)
+                    .map(|(_, uri)| uri.clone())
+                    .collect();
+                client_record(row, own)
+            })
+            .collect();
         Ok(clients)
     }
 
     /// Removes a client; its codes, sessions and tokens go with it.
     /// Returns `false` when no such client exists.
     pub async fn remove_client(&self, id: &str) -> Result<bool, StoreError> {
-        let removed = on_pool!(self, writer, |pool| {
-            sqlx::query("DELETE FROM clients WHERE id = $1")
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let removed = self.execute("DELETE FROM clients WHERE id = $1", args![id]).await?;
         Ok(removed > 0)
+    }
+
+    /// Adds a redirect URI to a client, unless it is registered already.
+    pub async fn add_redirect_uri(&self, client_id: &str, uri: &str) -> Result<(), StoreError> {
+        self.execute(INSERT_REDIRECT_URI, args![client_id, uri]).await?;
+        Ok(())
     }
 }
 
@@ -165,21 +160,5 @@ fn client_record(row: ClientRow, redirect_uris: Vec<String>) -> ClientRecord {
         name: row.name,
         redirect_uris,
         created_at: row.created_at,
-    }
-}
-
-impl Store {
-    /// Adds a redirect URI to a client, unless it is registered already.
-    pub async fn add_redirect_uri(&self, client_id: &str, uri: &str) -> Result<(), StoreError> {
-        on_pool!(self, writer, |pool| {
-            sqlx::query(
-                "INSERT INTO redirect_uris (client_id, uri) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(client_id)
-            .bind(uri)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
     }
 }

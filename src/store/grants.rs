@@ -1,38 +1,18 @@
 //! The `grants`, `codes` and `tokens` tables. A grant is one session; its
 //! code and tokens point to it, so that revoking the grant ends them all.
 
-use super::{Store, StoreError, on_pool};
+use super::sqlite::from_sqlite_row;
+use super::{Outcome, Step, Store, StoreError, args};
 use crate::clock::UnixTime;
 use crate::tokens::TokenDigest;
 
-/// Inserts the access token of `$tokens`, and its refresh token if any,
-/// in one statement through `$executor`, returning early on error.
-macro_rules! insert_tokens {
-    ($executor:expr, $tokens:expr, $grant_id:expr) => {
-        match $tokens.refresh {
-            Some((refresh, refresh_expires_at)) => sqlx::query(
-                "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
-                 VALUES ($1, $2, 'access', $3, $4), ($5, $2, 'refresh', $3, $6)",
-            )
-            .bind(&$tokens.access.0)
-            .bind($grant_id)
-            .bind($tokens.now)
-            .bind($tokens.access_expires_at)
-            .bind(&refresh.0)
-            .bind(refresh_expires_at),
-            None => sqlx::query(
-                "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
-                 VALUES ($1, $2, 'access', $3, $4)",
-            )
-            .bind(&$tokens.access.0)
-            .bind($grant_id)
-            .bind($tokens.now)
-            .bind($tokens.access_expires_at),
-        }
-        .execute($executor)
-        .await?
-    };
-}
+/// Stores the access token of a pair without a refresh token.
+const INSERT_ACCESS: &str = "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
+     VALUES ($1, $2, 'access', $3, $4)";
+
+/// Stores an access and a refresh token in one statement.
+const INSERT_PAIR: &str = "INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \
+     VALUES ($1, $2, 'access', $3, $4), ($5, $2, 'refresh', $3, $6)";
 
 /// An authorization code to store.
 #[derive(Debug)]
@@ -109,6 +89,27 @@ pub struct IssuedTokens<'a> {
 }
 
 impl IssuedTokens<'_> {
+    /// The statement that stores the pair in session `grant_id`.
+    fn insert<'s>(&'s self, grant_id: &'s str) -> Step<'s> {
+        match self.refresh {
+            Some((refresh, refresh_expires_at)) => Step::new(
+                INSERT_PAIR,
+                args![
+                    self.access,
+                    grant_id,
+                    self.now,
+                    self.access_expires_at,
+                    refresh,
+                    refresh_expires_at
+                ],
+            ),
+            None => Step::new(
+                INSERT_ACCESS,
+                args![self.access, grant_id, self.now, self.access_expires_at],
+            ),
+        }
+    }
+
     fn latest_expiry(&self) -> UnixTime {
         self.refresh.map_or(self.access_expires_at, |(_, expires_at)| {
             expires_at.max(self.access_expires_at)
@@ -168,42 +169,68 @@ pub enum Rotation {
     SessionEnded,
 }
 
+from_sqlite_row!(CodeRecord {
+    member_id,
+    client_id,
+    device_id,
+    access_type,
+    redirect_uri,
+    code_challenge,
+    expires_at,
+    used_at,
+    grant_id,
+});
+from_sqlite_row!(AccessRecord {
+    grant_id,
+    member_id,
+    client_id,
+    access_type,
+    expires_at,
+    revoked_at,
+    disabled,
+});
+from_sqlite_row!(RefreshRecord {
+    grant_id,
+    member_id,
+    client_id,
+    device_id,
+    expires_at,
+    replaced_at,
+    revoked_at,
+    disabled,
+});
+
 impl Store {
     /// Stores a new authorization code.
     pub async fn insert_code(&self, code: &NewCode<'_>) -> Result<(), StoreError> {
-        on_pool!(self, writer, |pool| {
-            sqlx::query(
-                "INSERT INTO codes (digest, member_id, client_id, device_id, access_type, \
-                 redirect_uri, code_challenge, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(&code.digest.0)
-            .bind(code.member_id)
-            .bind(code.client_id)
-            .bind(code.device_id)
-            .bind(code.access_type)
-            .bind(code.redirect_uri)
-            .bind(code.code_challenge)
-            .bind(code.now)
-            .bind(code.expires_at)
-            .execute(pool)
-            .await?;
-        });
+        self.execute(
+            "INSERT INTO codes (digest, member_id, client_id, device_id, access_type, \
+             redirect_uri, code_challenge, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            args![
+                code.digest,
+                code.member_id,
+                code.client_id,
+                code.device_id,
+                code.access_type,
+                code.redirect_uri,
+                code.code_challenge,
+                code.now,
+                code.expires_at,
+            ],
+        )
+        .await?;
         Ok(())
     }
 
     /// Finds an authorization code by digest.
     pub async fn find_code(&self, digest: &TokenDigest) -> Result<Option<CodeRecord>, StoreError> {
-        let code = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT member_id, client_id, device_id, access_type, redirect_uri, \
-                 code_challenge, expires_at, used_at, grant_id FROM codes WHERE digest = $1",
-            )
-            .bind(&digest.0)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(code)
+        self.fetch_optional(
+            "SELECT member_id, client_id, device_id, access_type, redirect_uri, \
+             code_challenge, expires_at, used_at, grant_id FROM codes WHERE digest = $1",
+            args![digest],
+        )
+        .await
     }
 
     /// Spends a code and opens its session with a first token pair, in one
@@ -216,40 +243,27 @@ impl Store {
         grant: &NewGrant<'_>,
         tokens: &IssuedTokens<'_>,
     ) -> Result<bool, StoreError> {
-        let redeemed = on_pool!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
+        let steps = vec![
+            Step::new(
                 "INSERT INTO grants (id, member_id, client_id, device_id, access_type, \
                  created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
-            )
-            .bind(grant.id)
-            .bind(grant.member_id)
-            .bind(grant.client_id)
-            .bind(grant.device_id)
-            .bind(grant.access_type)
-            .bind(tokens.now)
-            .bind(tokens.latest_expiry())
-            .execute(&mut *tx)
-            .await?;
-            let spent = sqlx::query(
+                args![
+                    grant.id,
+                    grant.member_id,
+                    grant.client_id,
+                    grant.device_id,
+                    grant.access_type,
+                    tokens.now,
+                    tokens.latest_expiry(),
+                ],
+            ),
+            Step::required(
                 "UPDATE codes SET used_at = $1, grant_id = $2 WHERE digest = $3 AND used_at IS NULL",
-            )
-            .bind(tokens.now)
-            .bind(grant.id)
-            .bind(&code.0)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if spent == 1 {
-                insert_tokens!(&mut *tx, tokens, grant.id);
-                tx.commit().await?;
-                true
-            } else {
-                tx.rollback().await?;
-                false
-            }
-        });
-        Ok(redeemed)
+                args![tokens.now, grant.id, code],
+            ),
+            tokens.insert(grant.id),
+        ];
+        Ok(self.transaction(steps).await? == Outcome::Committed)
     }
 
     /// Finds a refresh token by digest, with its session and member.
@@ -257,19 +271,15 @@ impl Store {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<RefreshRecord>, StoreError> {
-        let record = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT g.id AS grant_id, g.member_id, g.client_id, g.device_id, t.expires_at, \
-                 t.replaced_at, g.revoked_at, m.disabled \
-                 FROM tokens t JOIN grants g ON g.id = t.grant_id \
-                 JOIN members m ON m.id = g.member_id \
-                 WHERE t.digest = $1 AND t.kind = 'refresh'",
-            )
-            .bind(&digest.0)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(record)
+        self.fetch_optional(
+            "SELECT g.id AS grant_id, g.member_id, g.client_id, g.device_id, t.expires_at, \
+             t.replaced_at, g.revoked_at, m.disabled \
+             FROM tokens t JOIN grants g ON g.id = t.grant_id \
+             JOIN members m ON m.id = g.member_id \
+             WHERE t.digest = $1 AND t.kind = 'refresh'",
+            args![digest],
+        )
+        .await
     }
 
     /// Replaces refresh token `old` with a new pair, in one transaction. The
@@ -285,43 +295,25 @@ impl Store {
     ) -> Result<Rotation, StoreError> {
         // Without a grace window no earlier replacement is acceptable.
         let replaced_since = replaced_since.unwrap_or(UnixTime::MAX);
-        let rotation = on_pool!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            let live = sqlx::query(
+        let steps = vec![
+            Step::required(
                 "UPDATE grants SET last_used_at = $1, \
                  expires_at = CASE WHEN expires_at > $2 THEN expires_at ELSE $2 END \
                  WHERE id = $3 AND revoked_at IS NULL",
-            )
-            .bind(tokens.now)
-            .bind(tokens.latest_expiry())
-            .bind(grant_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            let replaced = if live == 1 {
-                sqlx::query(
-                    "UPDATE tokens SET replaced_at = COALESCE(replaced_at, $1) \
-                     WHERE digest = $2 AND (replaced_at IS NULL OR replaced_at >= $3)",
-                )
-                .bind(tokens.now)
-                .bind(&old.0)
-                .bind(replaced_since)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-            } else {
-                0
-            };
-            if live == 1 && replaced == 1 {
-                insert_tokens!(&mut *tx, tokens, grant_id);
-                tx.commit().await?;
-                Rotation::Rotated
-            } else {
-                tx.rollback().await?;
-                if live == 1 { Rotation::Reused } else { Rotation::SessionEnded }
-            }
-        });
-        Ok(rotation)
+                args![tokens.now, tokens.latest_expiry(), grant_id],
+            ),
+            Step::required(
+                "UPDATE tokens SET replaced_at = COALESCE(replaced_at, $1) \
+                 WHERE digest = $2 AND (replaced_at IS NULL OR replaced_at >= $3)",
+                args![tokens.now, old, replaced_since],
+            ),
+            tokens.insert(grant_id),
+        ];
+        Ok(match self.transaction(steps).await? {
+            Outcome::Committed => Rotation::Rotated,
+            Outcome::Stopped(0) => Rotation::SessionEnded,
+            Outcome::Stopped(_) => Rotation::Reused,
+        })
     }
 
     /// Finds an access token by digest, with its session and member.
@@ -329,32 +321,26 @@ impl Store {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<AccessRecord>, StoreError> {
-        let record = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT g.id AS grant_id, g.member_id, g.client_id, g.access_type, t.expires_at, \
-                 g.revoked_at, m.disabled \
-                 FROM tokens t JOIN grants g ON g.id = t.grant_id \
-                 JOIN members m ON m.id = g.member_id \
-                 WHERE t.digest = $1 AND t.kind = 'access'",
-            )
-            .bind(&digest.0)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(record)
+        self.fetch_optional(
+            "SELECT g.id AS grant_id, g.member_id, g.client_id, g.access_type, t.expires_at, \
+             g.revoked_at, m.disabled \
+             FROM tokens t JOIN grants g ON g.id = t.grant_id \
+             JOIN members m ON m.id = g.member_id \
+             WHERE t.digest = $1 AND t.kind = 'access'",
+            args![digest],
+        )
+        .await
     }
 
     /// Ends a session: every access and refresh token of the grant stops
     /// working. Returns `false` when it was already ended or does not exist.
     pub async fn revoke_grant(&self, grant_id: &str, now: UnixTime) -> Result<bool, StoreError> {
-        let revoked = on_pool!(self, writer, |pool| {
-            sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(now)
-                .bind(grant_id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
+        let revoked = self
+            .execute(
+                "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                args![now, grant_id],
+            )
+            .await?;
         Ok(revoked > 0)
     }
 }

@@ -1,6 +1,7 @@
 //! The `members` table.
 
-use super::{Store, StoreError, on_pool};
+use super::sqlite::from_sqlite_row;
+use super::{Outcome, Step, Store, StoreError, args};
 use crate::clock::UnixTime;
 
 /// A member as stored.
@@ -43,28 +44,44 @@ pub struct NewMember<'a> {
     pub now: UnixTime,
 }
 
-const MEMBER_COLUMNS: &str = "id, username, display_name, email, password_hash, disabled, \
-                              created_at, failed_logins, locked_until";
+from_sqlite_row!(MemberRecord {
+    id,
+    username,
+    display_name,
+    email,
+    password_hash,
+    disabled,
+    created_at,
+    failed_logins,
+    locked_until,
+});
+
+/// Expands to the columns of a [`MemberRecord`], for `concat!`.
+macro_rules! member_columns {
+    () => {
+        "id, username, display_name, email, password_hash, disabled, created_at, \
+         failed_logins, locked_until"
+    };
+}
 
 impl Store {
     /// Adds a member. Fails with [`StoreError::Conflict`] when the username
     /// key is taken.
     pub async fn insert_member(&self, member: &NewMember<'_>) -> Result<(), StoreError> {
-        on_pool!(self, writer, |pool| {
-            sqlx::query(
-                "INSERT INTO members \
-                 (username, username_key, display_name, email, password_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(member.username)
-            .bind(member.username_key)
-            .bind(member.display_name)
-            .bind(member.email)
-            .bind(member.password_hash)
-            .bind(member.now)
-            .execute(pool)
-            .await?;
-        });
+        self.execute(
+            "INSERT INTO members \
+             (username, username_key, display_name, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            args![
+                member.username,
+                member.username_key,
+                member.display_name,
+                member.email,
+                member.password_hash,
+                member.now,
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -73,28 +90,26 @@ impl Store {
         &self,
         username_key: &str,
     ) -> Result<Option<MemberRecord>, StoreError> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE username_key = $1");
-        let member = on_pool!(self, reader, |pool| {
-            sqlx::query_as(&sql).bind(username_key).fetch_optional(pool).await?
-        });
-        Ok(member)
+        self.fetch_optional(
+            concat!("SELECT ", member_columns!(), " FROM members WHERE username_key = $1"),
+            args![username_key],
+        )
+        .await
     }
 
     /// Finds a member by row id.
     pub async fn member_by_id(&self, id: i64) -> Result<Option<MemberRecord>, StoreError> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
-        let member = on_pool!(self, reader, |pool| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(pool)
-            .await?);
-        Ok(member)
+        self.fetch_optional(
+            concat!("SELECT ", member_columns!(), " FROM members WHERE id = $1"),
+            args![id],
+        )
+        .await
     }
 
     /// Lists every member, oldest first.
     pub async fn list_members(&self) -> Result<Vec<MemberRecord>, StoreError> {
-        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY id");
-        let members = on_pool!(self, reader, |pool| sqlx::query_as(&sql).fetch_all(pool).await?);
-        Ok(members)
+        self.fetch_all(concat!("SELECT ", member_columns!(), " FROM members ORDER BY id"), args![])
+            .await
     }
 
     /// Disables or enables a member. Disabling also ends every session of
@@ -105,25 +120,14 @@ impl Store {
         disabled: bool,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let found = on_pool!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query("UPDATE members SET disabled = $1 WHERE username_key = $2")
-                .bind(disabled)
-                .bind(username_key)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            if disabled {
-                sqlx::query(REVOKE_MEMBER_GRANTS)
-                    .bind(now)
-                    .bind(username_key)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            updated > 0
-        });
-        Ok(found)
+        let mut steps = vec![Step::required(
+            "UPDATE members SET disabled = $1 WHERE username_key = $2",
+            args![disabled, username_key],
+        )];
+        if disabled {
+            steps.push(Step::new(REVOKE_MEMBER_GRANTS, args![now, username_key]));
+        }
+        Ok(self.transaction(steps).await? == Outcome::Committed)
     }
 
     /// Replaces a member's password hash and ends every session of theirs.
@@ -134,26 +138,15 @@ impl Store {
         password_hash: &str,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let found = on_pool!(self, writer, |pool| {
-            let mut tx = pool.begin().await?;
-            let updated = sqlx::query(
+        let steps = vec![
+            Step::required(
                 "UPDATE members SET password_hash = $1, failed_logins = 0, locked_until = NULL \
                  WHERE username_key = $2",
-            )
-            .bind(password_hash)
-            .bind(username_key)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            sqlx::query(REVOKE_MEMBER_GRANTS)
-                .bind(now)
-                .bind(username_key)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            updated > 0
-        });
-        Ok(found)
+                args![password_hash, username_key],
+            ),
+            Step::new(REVOKE_MEMBER_GRANTS, args![now, username_key]),
+        ];
+        Ok(self.transaction(steps).await? == Outcome::Committed)
     }
 
     /// Replaces a password hash that was made with weaker settings, unless
@@ -164,16 +157,11 @@ impl Store {
         old_hash: &str,
         new_hash: &str,
     ) -> Result<(), StoreError> {
-        on_pool!(self, writer, |pool| {
-            sqlx::query(
-                "UPDATE members SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
-            )
-            .bind(new_hash)
-            .bind(member_id)
-            .bind(old_hash)
-            .execute(pool)
-            .await?;
-        });
+        self.execute(
+            "UPDATE members SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+            args![new_hash, member_id, old_hash],
+        )
+        .await?;
         Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Sessions as members and clients see them: listing and ending a member's
 //! grants, and finding the grant of a token for revocation.
 
-use super::{Store, StoreError, on_pool};
+use super::sqlite::from_sqlite_row;
+use super::{Store, StoreError, args};
 use crate::clock::UnixTime;
 use crate::tokens::TokenDigest;
 
@@ -41,6 +42,17 @@ pub struct TokenOwner {
     pub username: String,
 }
 
+from_sqlite_row!(SessionRecord {
+    id,
+    client_id,
+    client_name,
+    device_id,
+    access_type,
+    created_at,
+    last_used_at,
+});
+from_sqlite_row!(TokenOwner { kind, grant_id, client_id, member_id, username });
+
 impl Store {
     /// Lists the member's sessions that have neither ended nor expired at
     /// `now`, newest first.
@@ -49,20 +61,15 @@ impl Store {
         member_id: i64,
         now: UnixTime,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        let sessions = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT g.id, g.client_id, c.name AS client_name, g.device_id, g.access_type, \
-                 g.created_at, g.last_used_at \
-                 FROM grants g JOIN clients c ON c.id = g.client_id \
-                 WHERE g.member_id = $1 AND g.revoked_at IS NULL AND g.expires_at > $2 \
-                 ORDER BY g.created_at DESC, g.id",
-            )
-            .bind(member_id)
-            .bind(now)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(sessions)
+        self.fetch_all(
+            "SELECT g.id, g.client_id, c.name AS client_name, g.device_id, g.access_type, \
+             g.created_at, g.last_used_at \
+             FROM grants g JOIN clients c ON c.id = g.client_id \
+             WHERE g.member_id = $1 AND g.revoked_at IS NULL AND g.expires_at > $2 \
+             ORDER BY g.created_at DESC, g.id",
+            args![member_id, now],
+        )
+        .await
     }
 
     /// Ends the member's live session `grant_id`. Returns `false` when the
@@ -74,18 +81,13 @@ impl Store {
         grant_id: &str,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        let ended = on_pool!(self, writer, |pool| {
-            sqlx::query(
+        let ended = self
+            .execute(
                 "UPDATE grants SET revoked_at = $1 WHERE id = $2 AND member_id = $3 \
                  AND revoked_at IS NULL AND expires_at > $1",
+                args![now, grant_id, member_id],
             )
-            .bind(now)
-            .bind(grant_id)
-            .bind(member_id)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+            .await?;
         Ok(ended > 0)
     }
 
@@ -94,16 +96,12 @@ impl Store {
         &self,
         digest: &TokenDigest,
     ) -> Result<Option<TokenOwner>, StoreError> {
-        let owner = on_pool!(self, reader, |pool| {
-            sqlx::query_as(
-                "SELECT t.kind, g.id AS grant_id, g.client_id, g.member_id, m.username \
-                 FROM tokens t JOIN grants g ON g.id = t.grant_id \
-                 JOIN members m ON m.id = g.member_id WHERE t.digest = $1",
-            )
-            .bind(&digest.0)
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(owner)
+        self.fetch_optional(
+            "SELECT t.kind, g.id AS grant_id, g.client_id, g.member_id, m.username \
+             FROM tokens t JOIN grants g ON g.id = t.grant_id \
+             JOIN members m ON m.id = g.member_id WHERE t.digest = $1",
+            args![digest],
+        )
+        .await
     }
 }

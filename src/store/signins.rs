@@ -8,20 +8,8 @@
 //! servers therefore cannot check more passwords than the limit allows; a
 //! success clears the count afterwards.
 
-use super::{Store, StoreError, on_pool};
+use super::{Store, StoreError, args};
 use crate::clock::UnixTime;
-
-/// Binds the time `$now` and the policy as `$2` to `$5`, after the key
-/// already bound as `$1`.
-macro_rules! bind_policy {
-    ($query:expr, $now:expr, $policy:expr) => {
-        $query
-            .bind($now)
-            .bind($policy.max_failures)
-            .bind($policy.first_pause)
-            .bind($policy.max_pause)
-    };
-}
 
 /// When sign-in pauses. Every duration is in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,19 +34,42 @@ pub enum Reservation {
     },
 }
 
-/// The new `locked_until` of a row whose `failed_logins` is about to grow
-/// by one: no pause below `$3` failures, then `$4` seconds doubled for each
-/// failure past `$3`, at most `$5` seconds after `$2`. The shift stays
-/// below 12 because 2^12 seconds exceed the maximum pause of an hour, and a
-/// larger shift would overflow PostgreSQL's 32-bit integer.
-const PAUSE_UNTIL: &str = "CASE \
-     WHEN failed_logins + 1 < $3 THEN NULL \
-     WHEN failed_logins + 1 - $3 >= 12 THEN $2 + $5 \
-     WHEN $4 * (1 << CAST(failed_logins + 1 - $3 AS INTEGER)) >= $5 THEN $2 + $5 \
-     ELSE $2 + $4 * (1 << CAST(failed_logins + 1 - $3 AS INTEGER)) END";
+/// Expands to the new `locked_until` of a row whose `failed_logins` is
+/// about to grow by one: no pause below `$3` failures, then `$4` seconds
+/// doubled for each failure past `$3`, at most `$5` seconds after `$2`. The
+/// shift stays below 12 because 2^12 seconds exceed the maximum pause of an
+/// hour, and a larger shift would overflow PostgreSQL's 32-bit integer.
+macro_rules! pause_until {
+    () => {
+        "CASE \
+         WHEN failed_logins + 1 < $3 THEN NULL \
+         WHEN failed_logins + 1 - $3 >= 12 THEN $2 + $5 \
+         WHEN $4 * (1 << CAST(failed_logins + 1 - $3 AS INTEGER)) >= $5 THEN $2 + $5 \
+         ELSE $2 + $4 * (1 << CAST(failed_logins + 1 - $3 AS INTEGER)) END"
+    };
+}
 
-/// The condition under which an attempt may go ahead at time `$2`.
-const NOT_PAUSED: &str = "(locked_until IS NULL OR locked_until <= $2)";
+/// Expands to the condition under which an attempt may go ahead at time
+/// `$2`.
+macro_rules! not_paused {
+    () => {
+        "(locked_until IS NULL OR locked_until <= $2)"
+    };
+}
+
+impl LockoutPolicy {
+    /// The parameters `$2` to `$5` of [`pause_until`]: the time, then the
+    /// policy.
+    fn args<'a>(&self, key: super::Arg<'a>, now: UnixTime) -> Vec<super::Arg<'a>> {
+        vec![
+            key,
+            now.into(),
+            self.max_failures.into(),
+            self.first_pause.into(),
+            self.max_pause.into(),
+        ]
+    }
+}
 
 impl Store {
     /// Reserves a sign-in attempt of the member with row id `member_id`.
@@ -68,24 +79,21 @@ impl Store {
         policy: &LockoutPolicy,
         now: UnixTime,
     ) -> Result<Reservation, StoreError> {
-        let reserve = format!(
-            "UPDATE members SET failed_logins = failed_logins + 1, locked_until = {PAUSE_UNTIL} \
-             WHERE id = $1 AND {NOT_PAUSED} RETURNING failed_logins"
+        let reserve = concat!(
+            "UPDATE members SET failed_logins = failed_logins + 1, locked_until = ",
+            pause_until!(),
+            " WHERE id = $1 AND ",
+            not_paused!(),
+            " RETURNING failed_logins"
         );
-        let reserved: Option<(i64,)> = on_pool!(self, writer, |pool| {
-            bind_policy!(sqlx::query_as(&reserve).bind(member_id), now, policy)
-                .fetch_optional(pool)
-                .await?
-        });
+        let reserved: Option<(i64,)> =
+            self.execute_returning(reserve, policy.args(member_id.into(), now)).await?;
         if reserved.is_some() {
             return Ok(Reservation::Allowed);
         }
-        let until: Option<(Option<UnixTime>,)> = on_pool!(self, writer, |pool| {
-            sqlx::query_as("SELECT locked_until FROM members WHERE id = $1")
-                .bind(member_id)
-                .fetch_optional(pool)
-                .await?
-        });
+        let until: Option<(Option<UnixTime>,)> = self
+            .fetch_optional("SELECT locked_until FROM members WHERE id = $1", args![member_id])
+            .await?;
         Ok(paused_until(until.and_then(|(until,)| until), now))
     }
 
@@ -97,37 +105,30 @@ impl Store {
         policy: &LockoutPolicy,
         now: UnixTime,
     ) -> Result<Reservation, StoreError> {
-        let reserve = format!(
-            "UPDATE unknown_signins SET failed_logins = failed_logins + 1, \
-             locked_until = {PAUSE_UNTIL}, last_failed_at = $2 \
-             WHERE username_key = $1 AND {NOT_PAUSED} RETURNING failed_logins"
+        let reserve = concat!(
+            "UPDATE unknown_signins SET failed_logins = failed_logins + 1, locked_until = ",
+            pause_until!(),
+            ", last_failed_at = $2 WHERE username_key = $1 AND ",
+            not_paused!(),
+            " RETURNING failed_logins"
         );
-        let (reserved, until) = on_pool!(self, writer, |pool| {
-            sqlx::query(
-                "INSERT INTO unknown_signins (username_key, last_failed_at) VALUES ($1, $2) \
-                 ON CONFLICT (username_key) DO NOTHING",
-            )
-            .bind(username_key)
-            .bind(now)
-            .execute(pool)
-            .await?;
-            let reserved: Option<(i64,)> =
-                bind_policy!(sqlx::query_as(&reserve).bind(username_key), now, policy)
-                    .fetch_optional(pool)
-                    .await?;
-            let until: Option<(Option<UnixTime>,)> = if reserved.is_none() {
-                sqlx::query_as("SELECT locked_until FROM unknown_signins WHERE username_key = $1")
-                    .bind(username_key)
-                    .fetch_optional(pool)
-                    .await?
-            } else {
-                None
-            };
-            (reserved, until)
-        });
+        self.execute(
+            "INSERT INTO unknown_signins (username_key, last_failed_at) VALUES ($1, $2) \
+             ON CONFLICT (username_key) DO NOTHING",
+            args![username_key, now],
+        )
+        .await?;
+        let reserved: Option<(i64,)> =
+            self.execute_returning(reserve, policy.args(username_key.into(), now)).await?;
         if reserved.is_some() {
             return Ok(Reservation::Allowed);
         }
+        let until: Option<(Option<UnixTime>,)> = self
+            .fetch_optional(
+                "SELECT locked_until FROM unknown_signins WHERE username_key = $1",
+                args![username_key],
+            )
+            .await?;
         Ok(paused_until(until.and_then(|(until,)| until), now))
     }
 
@@ -135,16 +136,13 @@ impl Store {
     /// sign-in or by an administrator. Returns `false` when no member has
     /// that username key.
     pub async fn clear_signin_failures(&self, username_key: &str) -> Result<bool, StoreError> {
-        let cleared = on_pool!(self, writer, |pool| {
-            sqlx::query(
+        let cleared = self
+            .execute(
                 "UPDATE members SET failed_logins = 0, locked_until = NULL \
                  WHERE username_key = $1",
+                args![username_key],
             )
-            .bind(username_key)
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
+            .await?;
         Ok(cleared > 0)
     }
 }

@@ -7,8 +7,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection};
 
 use crate::backend_tests;
 use crate::support::{Backend, TestApp, TestDb, assert_error, postgres_url};
@@ -26,13 +26,9 @@ async fn back_up_and_restore(source: &TestDb, dir: &std::path::Path) -> Option<R
 
 async fn back_up_sqlite(source: &TestDb, dir: &std::path::Path) -> RestoredDb {
     let backup = dir.join("backup.db");
-    let mut connection = sqlx::SqliteConnection::connect(&source.url).await.unwrap();
-    sqlx::query("VACUUM INTO $1")
-        .bind(backup.to_string_lossy().as_ref())
-        .execute(&mut connection)
-        .await
-        .unwrap();
-    connection.close().await.unwrap();
+    let connection = rusqlite::Connection::open(source.sqlite_path.as_ref().unwrap()).unwrap();
+    connection.execute("VACUUM INTO ?1", [backup.to_string_lossy()]).unwrap();
+    drop(connection);
 
     let restored = dir.join("restored.db");
     std::fs::copy(&backup, &restored).unwrap();

@@ -19,10 +19,9 @@ backend_tests!(
 
 /// Runs one statement on the test's database, beside the server.
 async fn execute(app: &TestApp, sql: &str) {
-    match app.db.sqlite_path {
-        Some(_) => {
-            let mut connection = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut connection).await.unwrap();
+    match &app.db.sqlite_path {
+        Some(path) => {
+            rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap();
         }
         None => {
             let mut connection = sqlx::PgConnection::connect(&app.db.url).await.unwrap();

@@ -1,0 +1,384 @@
+//! SQLite through rusqlite, on connections and a thread this module owns.
+//!
+//! Reads run on the calling thread, on a connection taken from a small set
+//! of idle read-only ones. Every read made while serving a request is a
+//! lookup by key that SQLite serves from its page cache, which costs less
+//! than waking another thread (BENCHMARKS.md has the figures).
+//!
+//! NOTE: a read that waits for a lock holds one of the runtime's threads
+//! meanwhile, for at most `READ_BUSY_TIMEOUT`.
+//!
+//! Writes go to one writer thread. It takes every write waiting in its
+//! queue, runs each in its own savepoint of one transaction, commits once,
+//! and only then answers them all: a write that fails rolls back alone, and
+//! no caller hears of a write before it is committed. Under load this
+//! commits many writes at the cost of one.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use super::{Arg, PoolUse, StoreError};
+
+/// How long a write waits for another process's write lock, and a read for
+/// a lock SQLite takes while it recovers the write-ahead log. A read waits
+/// on a thread that also serves requests, so it waits less.
+const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Maximum number of writes committed in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// Prepared statements cached per connection, more than the server uses.
+const STATEMENT_CACHE: usize = 64;
+
+/// The migrations, applied in order. `PRAGMA user_version` counts those
+/// applied.
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+    include_str!("../../migrations/sqlite/0002_audit_and_throttle.sql"),
+];
+
+/// A SQLite database file.
+#[derive(Clone)]
+pub(super) struct Sqlite {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    path: PathBuf,
+    /// Read-only connections waiting for work.
+    idle_readers: Mutex<Vec<Connection>>,
+    /// Read-only connections open, idle or in use.
+    open_readers: AtomicU32,
+    /// Maximum number of idle read-only connections kept.
+    max_idle_readers: u32,
+    /// The writer thread's queue; `None` once closed.
+    jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    writing: Arc<AtomicBool>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for Sqlite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sqlite").field("path", &self.shared.path).finish_non_exhaustive()
+    }
+}
+
+impl Sqlite {
+    /// Opens the file at `path`, creating it when missing, and starts the
+    /// writer thread.
+    pub(super) fn open(path: &Path) -> Result<Self, StoreError> {
+        let writer = open_writer(path)?;
+        let writing = Arc::new(AtomicBool::new(false));
+        let (jobs, queue) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn({
+                let writing = Arc::clone(&writing);
+                move || run_writer(writer, &queue, &writing)
+            })
+            .map_err(|error| StoreError::Unavailable(error.into()))?;
+        let max_idle_readers =
+            std::thread::available_parallelism().map_or(4, |n| n.get().max(4)) as u32;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                path: path.to_owned(),
+                idle_readers: Mutex::new(Vec::new()),
+                open_readers: AtomicU32::new(0),
+                max_idle_readers,
+                jobs: Mutex::new(Some(jobs)),
+                writer: Mutex::new(Some(thread)),
+                writing,
+                closed: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Runs `read` on a read-only connection, on the calling thread.
+    pub(super) fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let shared = &*self.shared;
+        if shared.closed.load(Ordering::Acquire) {
+            return Err(closed());
+        }
+        let idle = lock(&shared.idle_readers).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => {
+                let connection = open_reader(&shared.path)?;
+                shared.open_readers.fetch_add(1, Ordering::Relaxed);
+                connection
+            }
+        };
+        let result = read(&connection);
+        let mut idle = lock(&shared.idle_readers);
+        if idle.len() < shared.max_idle_readers as usize && !shared.closed.load(Ordering::Acquire) {
+            idle.push(connection);
+        } else {
+            drop(idle);
+            shared.open_readers.fetch_sub(1, Ordering::Relaxed);
+        }
+        Ok(result?)
+    }
+
+    /// Runs `write` on the writer thread in a savepoint of its own, and
+    /// returns once its transaction is committed. When `write` fails, what
+    /// it did is rolled back; it may also roll back itself and succeed.
+    pub(super) async fn write<T, W>(&self, write: W) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        W: FnOnce(&mut Savepoint<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Pending { write: Some(write), outcome: None, reply });
+        let sent = lock(&self.shared.jobs).as_ref().map(|jobs| jobs.send(job));
+        if !matches!(sent, Some(Ok(()))) {
+            return Err(closed());
+        }
+        answer.await.unwrap_or_else(|_| Err(closed()))
+    }
+
+    /// Applies every migration not yet applied, in one transaction that
+    /// holds the write lock, so two processes cannot both apply one.
+    pub(super) async fn migrate(&self) -> Result<(), StoreError> {
+        self.write(|savepoint| {
+            let applied: usize =
+                savepoint.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+            for (number, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+                savepoint.execute_batch(sql)?;
+                savepoint.pragma_update(None, "user_version", number + 1)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Returns the use of the reader and writer connections, for the metrics.
+    pub(super) fn pool_use(&self) -> [PoolUse; 2] {
+        let shared = &*self.shared;
+        let idle_readers = lock(&shared.idle_readers).len() as u32;
+        let writing = u32::from(shared.writing.load(Ordering::Relaxed));
+        [
+            PoolUse {
+                name: "reader",
+                size: shared.open_readers.load(Ordering::Relaxed),
+                idle: idle_readers,
+                max: shared.max_idle_readers,
+            },
+            PoolUse { name: "writer", size: 1, idle: 1 - writing, max: 1 },
+        ]
+    }
+
+    /// Stops taking reads and writes, waits for the writes queued to be
+    /// committed, and closes every idle connection.
+    pub(super) async fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        lock(&self.shared.jobs).take();
+        let writer = lock(&self.shared.writer).take();
+        if let Some(writer) = writer {
+            // The thread ends once the queue is empty.
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+        let idle = std::mem::take(&mut *lock(&self.shared.idle_readers));
+        self.shared.open_readers.fetch_sub(idle.len() as u32, Ordering::Relaxed);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn closed() -> StoreError {
+    StoreError::Unavailable("the database is closed".into())
+}
+
+fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(WRITE_BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "journal_mode", "wal")?;
+    connection.pragma_update(None, "synchronous", "normal")?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(READ_BUSY_TIMEOUT)?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+/// A write waiting for the writer thread.
+trait Job: Send {
+    /// Runs the write in a savepoint of `transaction`.
+    fn run(&mut self, transaction: &mut Transaction<'_>);
+    /// Sends the caller its result once the transaction has ended: the
+    /// write's outcome when `batch` committed, or else `batch`'s error.
+    fn finish(self: Box<Self>, batch: &rusqlite::Result<()>);
+}
+
+struct Pending<T, W> {
+    write: Option<W>,
+    outcome: Option<rusqlite::Result<T>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, W> Job for Pending<T, W>
+where
+    T: Send,
+    W: FnOnce(&mut Savepoint<'_>) -> rusqlite::Result<T> + Send,
+{
+    fn run(&mut self, transaction: &mut Transaction<'_>) {
+        let Some(write) = self.write.take() else { return };
+        self.outcome = Some(transaction.savepoint().and_then(|mut savepoint| {
+            let value = write(&mut savepoint)?;
+            savepoint.commit()?;
+            Ok(value)
+        }));
+    }
+
+    fn finish(self: Box<Self>, batch: &rusqlite::Result<()>) {
+        let result = match (batch, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome.map_err(StoreError::from),
+            (Err(error), _) => Err(StoreError::from(copy_error(error))),
+            (Ok(()), None) => Err(closed()),
+        };
+        // The caller may have gone. The committed write is kept either way.
+        let _ = self.reply.send(result);
+    }
+}
+
+fn run_writer(
+    mut connection: Connection,
+    queue: &mpsc::Receiver<Box<dyn Job>>,
+    writing: &AtomicBool,
+) {
+    while let Ok(first) = queue.recv() {
+        writing.store(true, Ordering::Relaxed);
+        let mut batch = vec![first];
+        batch.extend(queue.try_iter().take(MAX_BATCH - 1));
+        let committed = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .and_then(|mut transaction| {
+                for job in &mut batch {
+                    job.run(&mut transaction);
+                }
+                transaction.commit()
+            });
+        for job in batch {
+            job.finish(&committed);
+        }
+        writing.store(false, Ordering::Relaxed);
+    }
+}
+
+/// Copies an error that every write of a batch must report.
+fn copy_error(error: &rusqlite::Error) -> rusqlite::Error {
+    match error {
+        rusqlite::Error::SqliteFailure(code, message) => {
+            rusqlite::Error::SqliteFailure(*code, message.clone())
+        }
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
+}
+
+/// Binds `args` to `statement`, whose parameters are written `$1`, `$2`,
+/// … as in PostgreSQL: `$n` takes `args[n - 1]`, wherever it appears.
+fn bind(statement: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
+    for index in 1..=statement.parameter_count() {
+        let number = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|number| number.parse::<usize>().ok());
+        let arg = number
+            .and_then(|number| args.get(number.wrapping_sub(1)))
+            .ok_or(rusqlite::Error::InvalidParameterCount(index, args.len()))?;
+        statement.raw_bind_parameter(index, arg)?;
+    }
+    Ok(())
+}
+
+/// Runs one statement and returns how many rows it changed.
+pub(super) fn execute(
+    connection: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> rusqlite::Result<u64> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, args)?;
+    Ok(statement.raw_execute()? as u64)
+}
+
+/// Runs one query and decodes every row it returns.
+pub(super) fn fetch_all<T: FromSqlite>(
+    connection: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> rusqlite::Result<Vec<T>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, args)?;
+    let mut rows = statement.raw_query();
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next()? {
+        decoded.push(T::from_sqlite(row)?);
+    }
+    Ok(decoded)
+}
+
+/// Runs one query and decodes its first row, if any.
+pub(super) fn fetch_optional<T: FromSqlite>(
+    connection: &Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> rusqlite::Result<Option<T>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, args)?;
+    let mut rows = statement.raw_query();
+    rows.next()?.map(T::from_sqlite).transpose()
+}
+
+/// A type built from one row of a SQLite result.
+pub(super) trait FromSqlite: Sized {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+impl<A: rusqlite::types::FromSql> FromSqlite for (A,) {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((row.get(0)?,))
+    }
+}
+
+impl<A: rusqlite::types::FromSql, B: rusqlite::types::FromSql> FromSqlite for (A, B) {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((row.get(0)?, row.get(1)?))
+    }
+}
+
+/// Decodes a struct from the SQLite columns named as its fields.
+macro_rules! from_sqlite_row {
+    ($type:ty { $($field:ident),+ $(,)? }) => {
+        impl $crate::store::sqlite::FromSqlite for $type {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                Ok(Self { $($field: row.get(stringify!($field))?),+ })
+            }
+        }
+    };
+}
+pub(super) use from_sqlite_row;
