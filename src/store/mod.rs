@@ -431,8 +431,11 @@ impl Store {
 
     async fn connect_postgres(url: &str) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(url)?.disable_statement_logging();
+        // sqlx pings a connection each time it returns to the pool, so a
+        // second ping before each use would only add a round trip.
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            .test_before_acquire(false)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await?;

@@ -151,13 +151,22 @@ impl Sqlite {
     /// holds the write lock, so two processes cannot both apply one.
     pub(super) async fn migrate(&self) -> Result<(), StoreError> {
         self.write(|savepoint| {
-            let applied: usize =
+            let mut applied: usize =
                 savepoint.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-            for (number, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-                savepoint.execute_batch(sql)?;
-                savepoint.pragma_update(None, "user_version", number + 1)?;
+            if applied == 0 && has_table(savepoint, "_sqlx_migrations")? {
+                // Earlier releases recorded the same migrations in sqlx's
+                // table, by version number.
+                applied = savepoint.query_row(
+                    "SELECT count(*) FROM _sqlx_migrations WHERE success",
+                    [],
+                    |row| row.get(0),
+                )?;
             }
-            Ok(())
+            for sql in MIGRATIONS.iter().skip(applied) {
+                savepoint.execute_batch(sql)?;
+            }
+            // A file from a later release keeps its higher version.
+            savepoint.pragma_update(None, "user_version", applied.max(MIGRATIONS.len()))
         })
         .await
     }
@@ -191,6 +200,14 @@ impl Sqlite {
         let idle = std::mem::take(&mut *lock(&self.shared.idle_readers));
         self.shared.open_readers.fetch_sub(idle.len() as u32, Ordering::Relaxed);
     }
+}
+
+fn has_table(connection: &Connection, name: &str) -> rusqlite::Result<bool> {
+    connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+        [name],
+        |row| row.get(0),
+    )
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -39,6 +39,36 @@ async fn cli_migrate_succeeds_twice(backend: Backend) {
     assert_eq!(cli_ok(&db.url, &["migrate"], ""), "migrations applied\n");
 }
 
+/// A SQLite file whose migrations an earlier release recorded in sqlx's
+/// `_sqlx_migrations` table is taken as migrated, and keeps its members.
+#[tokio::test]
+async fn cli_migrate_adopts_sqlx_history() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    let path = db.sqlite_path.as_ref().unwrap();
+    let connection = rusqlite::Connection::open(path).unwrap();
+    for migration in ["0001_initial.sql", "0002_audit_and_throttle.sql"] {
+        let sql = std::fs::read_to_string(format!("migrations/sqlite/{migration}")).unwrap();
+        connection.execute_batch(&sql).unwrap();
+    }
+    connection
+        .execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, success BOOLEAN NOT NULL);
+             INSERT INTO _sqlx_migrations VALUES (1, TRUE), (2, TRUE);
+             INSERT INTO members (username, username_key, display_name, password_hash, created_at)
+             VALUES ('alice', 'alice', 'alice', 'x', 0);",
+        )
+        .unwrap();
+    drop(connection);
+
+    assert_eq!(cli_ok(&db.url, &["migrate"], ""), "migrations applied\n");
+
+    let list = cli_ok(&db.url, &["user", "list"], "");
+    assert!(list.lines().any(|line| line.starts_with("alice")), "{list}");
+    let connection = rusqlite::Connection::open(path).unwrap();
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+    assert_eq!(version, 2);
+}
+
 async fn cli_user_add_and_list(backend: Backend) {
     let db = TestDb::create(backend).await;
 
