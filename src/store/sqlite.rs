@@ -9,11 +9,12 @@
 //! meanwhile, for at most `READ_BUSY_TIMEOUT`.
 //!
 //! Writes go to one writer thread. It takes every write waiting in its
-//! queue, runs each in its own savepoint of one transaction, commits once,
-//! and only then answers them all: a write that fails rolls back alone, and
-//! no caller hears of a write before it is committed. Under load this
-//! commits many writes at the cost of one.
+//! queue, runs each in its own savepoint of one transaction, and commits
+//! once. Only then does it send each caller its result, so a write that
+//! fails rolls back alone and no caller learns of a write before it is
+//! committed. Under load this commits many writes at the cost of one.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -272,7 +273,9 @@ where
         let result = match (batch, self.outcome) {
             (Ok(()), Some(outcome)) => outcome.map_err(StoreError::from),
             (Err(error), _) => Err(StoreError::from(copy_error(error))),
-            (Ok(()), None) => Err(closed()),
+            // Only a write that panicked has no outcome, and its savepoint
+            // was rolled back as the panic unwound.
+            (Ok(()), None) => Err(StoreError::Database("the write panicked".into())),
         };
         // The caller may have gone. The committed write is kept either way.
         let _ = self.reply.send(result);
@@ -292,7 +295,8 @@ fn run_writer(
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .and_then(|mut transaction| {
                 for job in &mut batch {
-                    job.run(&mut transaction);
+                    // A panic fails its own write, not the thread.
+                    let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut transaction)));
                 }
                 transaction.commit()
             });
@@ -399,3 +403,93 @@ macro_rules! from_sqlite_row {
     };
 }
 pub(super) use from_sqlite_row;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn open_temp() -> (Sqlite, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("test.db")).unwrap();
+        db.write(|savepoint| savepoint.execute_batch("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
+            .await
+            .unwrap();
+        (db, dir)
+    }
+
+    async fn insert(db: &Sqlite, key: i64) -> Result<u64, StoreError> {
+        db.write(move |savepoint| {
+            execute(savepoint, "INSERT INTO t (k) VALUES ($1)", &[key.into()])
+        })
+        .await
+    }
+
+    fn count(db: &Sqlite) -> i64 {
+        let rows: Option<(i64,)> = db
+            .read(|connection| fetch_optional(connection, "SELECT count(*) FROM t", &[]))
+            .unwrap();
+        rows.unwrap().0
+    }
+
+    #[tokio::test]
+    async fn parameters_bind_by_number() {
+        let (db, _dir) = open_temp().await;
+
+        let row: Option<(i64, i64)> = db
+            .read(|connection| fetch_optional(connection, "SELECT $2, $1", &[1.into(), 2.into()]))
+            .unwrap();
+
+        assert_eq!(row, Some((2, 1)));
+    }
+
+    #[tokio::test]
+    async fn failed_write_leaves_batch_committed() {
+        let (db, _dir) = open_temp().await;
+
+        // Spawned, the writes queue together and are committed in batches.
+        let tasks: Vec<_> = (0..50)
+            .map(|key| {
+                let db = db.clone();
+                tokio::spawn(async move { insert(&db, key % 40).await })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+
+        let conflicts = results.iter().filter(|r| matches!(r, Err(StoreError::Conflict))).count();
+        assert_eq!(conflicts, 10);
+        assert_eq!(count(&db), 40);
+    }
+
+    #[tokio::test]
+    async fn panicking_write_fails_alone() {
+        let (db, _dir) = open_temp().await;
+
+        let panicked = db
+            .write(|savepoint| {
+                execute(savepoint, "INSERT INTO t (k) VALUES (1)", &[])?;
+                panic!("test panic");
+                #[allow(unreachable_code)]
+                Ok(())
+            })
+            .await;
+
+        assert!(matches!(panicked, Err(StoreError::Database(_))), "{panicked:?}");
+        assert_eq!(insert(&db, 2).await.unwrap(), 1);
+        assert_eq!(count(&db), 1);
+    }
+
+    #[tokio::test]
+    async fn closed_database_rejects_reads_and_writes() {
+        let (db, _dir) = open_temp().await;
+        insert(&db, 1).await.unwrap();
+
+        db.close().await;
+
+        assert!(matches!(insert(&db, 2).await, Err(StoreError::Unavailable(_))));
+        let read = db.read(|connection| execute(connection, "SELECT 1", &[]));
+        assert!(matches!(read, Err(StoreError::Unavailable(_))));
+    }
+}
