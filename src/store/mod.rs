@@ -404,8 +404,9 @@ impl Store {
 fn sqlite_path(url: &str) -> Result<&std::path::Path, StoreError> {
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or("");
     // Readers and the writer are separate connections, so they must share
-    // a file. URL options such as `?mode=` are rejected, not ignored.
-    if path.is_empty() || path.starts_with(':') || path.contains('?') {
+    // a file. URL options such as `?mode=` are rejected, not ignored, and
+    // so are `file:` names, which SQLite would read as URIs.
+    if path.is_empty() || path.starts_with(':') || path.starts_with("file:") || path.contains('?') {
         return Err(StoreError::UnsupportedUrl(url.to_owned()));
     }
     Ok(std::path::Path::new(path))

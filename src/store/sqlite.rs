@@ -151,25 +151,36 @@ impl Sqlite {
     /// Applies every migration not yet applied, in one transaction that
     /// holds the write lock, so two processes cannot both apply one.
     pub(super) async fn migrate(&self) -> Result<(), StoreError> {
-        self.write(|savepoint| {
-            let mut applied: usize =
-                savepoint.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-            if applied == 0 && has_table(savepoint, "_sqlx_migrations")? {
-                // Earlier releases recorded the same migrations in sqlx's
-                // table, by version number.
-                applied = savepoint.query_row(
-                    "SELECT count(*) FROM _sqlx_migrations WHERE success",
-                    [],
-                    |row| row.get(0),
-                )?;
-            }
-            for sql in MIGRATIONS.iter().skip(applied) {
-                savepoint.execute_batch(sql)?;
-            }
-            // A file from a later release keeps its higher version.
-            savepoint.pragma_update(None, "user_version", applied.max(MIGRATIONS.len()))
-        })
-        .await
+        let latest = MIGRATIONS.len();
+        let applied = self
+            .write(move |savepoint| {
+                let mut applied: usize =
+                    savepoint.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+                if applied == 0 && has_table(savepoint, "_sqlx_migrations")? {
+                    // Earlier releases recorded the same migrations in
+                    // sqlx's table, by version number.
+                    applied = savepoint.query_row(
+                        "SELECT count(*) FROM _sqlx_migrations WHERE success",
+                        [],
+                        |row| row.get(0),
+                    )?;
+                }
+                if applied > latest {
+                    return Ok(applied);
+                }
+                for sql in &MIGRATIONS[applied..] {
+                    savepoint.execute_batch(sql)?;
+                }
+                savepoint.pragma_update(None, "user_version", latest)?;
+                Ok(applied)
+            })
+            .await?;
+        if applied > latest {
+            // A later release migrated this file: its schema is unknown here.
+            let missing = sqlx::migrate::MigrateError::VersionMissing(applied as i64);
+            return Err(StoreError::Migrate(missing));
+        }
+        Ok(())
     }
 
     /// Returns the use of the reader and writer connections, for the metrics.

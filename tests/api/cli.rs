@@ -69,6 +69,48 @@ async fn cli_migrate_adopts_sqlx_history() {
     assert_eq!(version, 2);
 }
 
+/// A SQLite file that a later release migrated further is refused, as
+/// PostgreSQL refuses it, instead of being served with an unknown schema.
+#[tokio::test]
+async fn cli_migrate_refuses_newer_schema() {
+    let db = TestDb::create(Backend::Sqlite).await;
+    cli_ok(&db.url, &["migrate"], "");
+    let connection = rusqlite::Connection::open(db.sqlite_path.as_ref().unwrap()).unwrap();
+    connection.pragma_update(None, "user_version", 3).unwrap();
+    drop(connection);
+
+    let output = cli(&db.url, &["migrate"], "");
+
+    assert_fails_with(
+        &output,
+        "cannot migrate database: migration failed: migration 3 was previously applied but is \
+         missing in the resolved migrations",
+    );
+}
+
+/// SQLite URLs that would not name one shared file are rejected.
+#[tokio::test]
+async fn cli_rejects_unshared_sqlite_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("portal.db");
+    let urls = [
+        "sqlite::memory:".to_owned(),
+        "sqlite://file::memory:".to_owned(),
+        format!("sqlite://file:{}", file.display()),
+        format!("sqlite://{}?mode=ro", file.display()),
+    ];
+    for url in urls {
+        let output = cli(&url, &["migrate"], "");
+
+        let message = format!(
+            "cannot open database: unsupported database URL {url:?}: \
+             expected sqlite://PATH or postgres://..."
+        );
+        assert_fails_with(&output, &message);
+    }
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
 async fn cli_user_add_and_list(backend: Backend) {
     let db = TestDb::create(backend).await;
 
