@@ -21,7 +21,9 @@ use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior};
+use rusqlite::{
+    CachedStatement, Connection, OpenFlags, Savepoint, Transaction, TransactionBehavior,
+};
 use tokio::sync::oneshot;
 
 use super::{Arg, PoolUse, StoreError};
@@ -331,9 +333,15 @@ fn copy_error(error: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
-/// Binds `args` to `statement`, whose parameters are written `$1`, `$2`,
-/// … as in PostgreSQL: `$n` takes `args[n - 1]`, wherever it appears.
-fn bind(statement: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite::Result<()> {
+/// Prepares `sql`, or takes it from the connection's cache, and binds
+/// `args`. Parameters are written `$1`, `$2`, … as in PostgreSQL, and `$n`
+/// takes `args[n - 1]` wherever it appears.
+fn prepare<'c>(
+    connection: &'c Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> rusqlite::Result<CachedStatement<'c>> {
+    let mut statement = connection.prepare_cached(sql)?;
     for index in 1..=statement.parameter_count() {
         let number = statement
             .parameter_name(index)
@@ -344,7 +352,7 @@ fn bind(statement: &mut rusqlite::Statement<'_>, args: &[Arg<'_>]) -> rusqlite::
             .ok_or(rusqlite::Error::InvalidParameterCount(index, args.len()))?;
         statement.raw_bind_parameter(index, arg)?;
     }
-    Ok(())
+    Ok(statement)
 }
 
 /// Runs one statement and returns how many rows it changed.
@@ -353,9 +361,7 @@ pub(super) fn execute(
     sql: &str,
     args: &[Arg<'_>],
 ) -> rusqlite::Result<u64> {
-    let mut statement = connection.prepare_cached(sql)?;
-    bind(&mut statement, args)?;
-    Ok(statement.raw_execute()? as u64)
+    Ok(prepare(connection, sql, args)?.raw_execute()? as u64)
 }
 
 /// Runs one query and decodes every row it returns.
@@ -364,8 +370,7 @@ pub(super) fn fetch_all<T: FromSqlite>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> rusqlite::Result<Vec<T>> {
-    let mut statement = connection.prepare_cached(sql)?;
-    bind(&mut statement, args)?;
+    let mut statement = prepare(connection, sql, args)?;
     let mut rows = statement.raw_query();
     let mut decoded = Vec::new();
     while let Some(row) = rows.next()? {
@@ -380,8 +385,7 @@ pub(super) fn fetch_optional<T: FromSqlite>(
     sql: &str,
     args: &[Arg<'_>],
 ) -> rusqlite::Result<Option<T>> {
-    let mut statement = connection.prepare_cached(sql)?;
-    bind(&mut statement, args)?;
+    let mut statement = prepare(connection, sql, args)?;
     let mut rows = statement.raw_query();
     rows.next()?.map(T::from_sqlite).transpose()
 }
