@@ -455,8 +455,11 @@ impl Store {
 
     /// Checks that the database responds to a query on one of this server's
     /// tables, so that a database that lost its schema does not count as
-    /// ready.
+    /// ready, nor a SQLite file that was deleted or replaced.
     pub async fn ping(&self) -> Result<(), StoreError> {
+        if let Backend::Sqlite(db) = &self.backend {
+            db.check_file()?;
+        }
         let _: Option<(i64,)> =
             self.fetch_optional("SELECT id FROM members LIMIT 1", args![]).await?;
         Ok(())

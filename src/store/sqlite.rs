@@ -55,6 +55,8 @@ pub(super) struct Sqlite {
 
 struct Shared {
     path: PathBuf,
+    /// The device and inode of the file opened, to notice its replacement.
+    file: Option<(u64, u64)>,
     /// Read-only connections waiting for work.
     idle_readers: Mutex<Vec<Connection>>,
     /// Read-only connections open, idle or in use.
@@ -93,6 +95,7 @@ impl Sqlite {
         Ok(Self {
             shared: Arc::new(Shared {
                 path: path.to_owned(),
+                file: file_id(path),
                 idle_readers: Mutex::new(Vec::new()),
                 open_readers: AtomicU32::new(0),
                 max_idle_readers,
@@ -185,6 +188,17 @@ impl Sqlite {
         Ok(())
     }
 
+    /// Checks that the path still names the file opened, so that a
+    /// database deleted or replaced under a running server is not ready.
+    pub(super) fn check_file(&self) -> Result<(), StoreError> {
+        let shared = &*self.shared;
+        if shared.file.is_some() && file_id(&shared.path) == shared.file {
+            return Ok(());
+        }
+        let message = format!("{} was removed or replaced", shared.path.display());
+        Err(StoreError::Unavailable(message.into()))
+    }
+
     /// Returns the use of the reader and writer connections, for the metrics.
     pub(super) fn pool_use(&self) -> [PoolUse; 2] {
         let shared = &*self.shared;
@@ -214,6 +228,11 @@ impl Sqlite {
         let idle = std::mem::take(&mut *lock(&self.shared.idle_readers));
         self.shared.open_readers.fetch_sub(idle.len() as u32, Ordering::Relaxed);
     }
+}
+
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|metadata| (metadata.dev(), metadata.ino()))
 }
 
 fn has_table(connection: &Connection, name: &str) -> rusqlite::Result<bool> {

@@ -71,6 +71,19 @@ async fn readyz_fails_while_tables_are_missing(backend: Backend) {
     assert_eq!(restored.status(), 200);
 }
 
+/// A SQLite file deleted under the running server is not ready: the
+/// server's writes would go to a file no one can open again.
+#[tokio::test]
+async fn readyz_fails_when_sqlite_file_is_deleted() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let path = app.db.sqlite_path.clone().unwrap();
+
+    std::fs::remove_file(&path).unwrap();
+    let response = get(&app, "/readyz").await;
+
+    assert_error(response, 503, "temporarily_unavailable").await;
+}
+
 async fn metrics_count_requests_sign_ins_and_tokens(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let code = app.code(json!({})).await;
