@@ -229,7 +229,7 @@ async fn open_session(store: &Store, member_id: i64, now: i64) -> anyhow::Result
 /// backend; they belong to the first session in the database.
 async fn filler(url: &str, count: u64) -> anyhow::Result<()> {
     let expires_at = SystemClock.now() + 24 * 3600;
-    if let Some(path) = url.strip_prefix("sqlite://") {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
         rusqlite::Connection::open(path)?.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1) \
              INSERT INTO tokens (digest, grant_id, kind, created_at, expires_at) \

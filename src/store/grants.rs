@@ -258,7 +258,8 @@ impl Store {
                 ],
             ),
             Step::required(
-                "UPDATE codes SET used_at = $1, grant_id = $2 WHERE digest = $3 AND used_at IS NULL",
+                "UPDATE codes SET used_at = $1, grant_id = $2 \
+                 WHERE digest = $3 AND used_at IS NULL",
                 args![tokens.now, grant.id, code],
             ),
             tokens.insert(grant.id),

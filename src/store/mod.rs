@@ -475,8 +475,8 @@ impl Store {
         }
     }
 
-    /// Closes every connection, waiting for those in use to be returned
-    /// and for SQLite's queued writes to be committed.
+    /// Closes the database. PostgreSQL's pool waits for the connections in
+    /// use to be returned, and SQLite's writer commits the writes queued.
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(db) => db.close().await,

@@ -2,8 +2,8 @@
 //!
 //! Reads run on the calling thread, on a connection taken from a small set
 //! of idle read-only ones. Every read made while serving a request is a
-//! lookup by key that SQLite serves from its page cache, which costs less
-//! than waking another thread (BENCHMARKS.md has the figures).
+//! lookup by key, which SQLite usually serves from its page cache for less
+//! than waking another thread would cost (BENCHMARKS.md has the figures).
 //!
 //! NOTE: a read that waits for a lock holds one of the runtime's threads
 //! meanwhile, for at most `READ_BUSY_TIMEOUT`.
@@ -14,6 +14,7 @@
 //! fails rolls back alone and no caller learns of a write before it is
 //! committed. Under load this commits many writes at the cost of one.
 
+use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -28,14 +29,21 @@ use tokio::sync::oneshot;
 
 use super::{Arg, PoolUse, StoreError};
 
-/// How long a write waits for another process's write lock, and a read for
-/// a lock SQLite takes while it recovers the write-ahead log. A read waits
-/// on a thread that also serves requests, so it waits less.
+/// How long a write waits for another process's write lock.
 const WRITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a read waits for a lock SQLite takes while it recovers the
+/// write-ahead log. A read waits on a thread that also serves requests, so
+/// it waits less than a write.
 const READ_BUSY_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Maximum number of writes committed in one transaction.
 const MAX_BATCH: usize = 256;
+
+/// Maximum number of writes waiting for the writer thread. Past it a write
+/// fails at once as unavailable, so an overloaded server returns 503
+/// instead of queueing without bound.
+const MAX_QUEUED: usize = 4096;
 
 /// Prepared statements cached per connection, more than the server uses.
 const STATEMENT_CACHE: usize = 64;
@@ -53,10 +61,9 @@ pub(super) struct Sqlite {
     shared: Arc<Shared>,
 }
 
+/// The state that every clone of a [`Sqlite`] shares.
 struct Shared {
-    path: PathBuf,
-    /// The device and inode of the file opened, to notice its replacement.
-    file: Option<(u64, u64)>,
+    file: DatabaseFile,
     /// Read-only connections waiting for work.
     idle_readers: Mutex<Vec<Connection>>,
     /// Read-only connections open, idle or in use.
@@ -64,15 +71,18 @@ struct Shared {
     /// Maximum number of idle read-only connections kept.
     max_idle_readers: u32,
     /// The writer thread's queue; `None` once closed.
-    jobs: Mutex<Option<mpsc::Sender<Box<dyn Job>>>>,
+    jobs: Mutex<Option<mpsc::SyncSender<Box<dyn Job>>>>,
+    /// The writer thread, until it is joined on close.
     writer: Mutex<Option<JoinHandle<()>>>,
+    /// Whether the writer thread is running a batch, for the metrics.
     writing: Arc<AtomicBool>,
+    /// Set by [`Sqlite::close`]; reads and writes then fail.
     closed: AtomicBool,
 }
 
 impl std::fmt::Debug for Sqlite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sqlite").field("path", &self.shared.path).finish_non_exhaustive()
+        f.debug_struct("Sqlite").field("path", &self.shared.file.path).finish_non_exhaustive()
     }
 }
 
@@ -81,21 +91,22 @@ impl Sqlite {
     /// writer thread.
     pub(super) fn open(path: &Path) -> Result<Self, StoreError> {
         let writer = open_writer(path)?;
+        let file = DatabaseFile { path: path.to_owned(), id: file_id(path) };
         let writing = Arc::new(AtomicBool::new(false));
-        let (jobs, queue) = mpsc::channel();
+        let (jobs, queue) = mpsc::sync_channel(MAX_QUEUED);
         let thread = std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn({
                 let writing = Arc::clone(&writing);
-                move || run_writer(writer, &queue, &writing)
+                let file = file.clone();
+                move || run_writer(writer, &file, &queue, &writing)
             })
             .map_err(|error| StoreError::Unavailable(error.into()))?;
         let max_idle_readers =
             std::thread::available_parallelism().map_or(4, |n| n.get().max(4)) as u32;
         Ok(Self {
             shared: Arc::new(Shared {
-                path: path.to_owned(),
-                file: file_id(path),
+                file,
                 idle_readers: Mutex::new(Vec::new()),
                 open_readers: AtomicU32::new(0),
                 max_idle_readers,
@@ -120,7 +131,8 @@ impl Sqlite {
         let connection = match idle {
             Some(connection) => connection,
             None => {
-                let connection = open_reader(&shared.path)?;
+                shared.file.check()?;
+                let connection = open_reader(&shared.file.path)?;
                 shared.open_readers.fetch_add(1, Ordering::Relaxed);
                 connection
             }
@@ -146,9 +158,13 @@ impl Sqlite {
     {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending { write: Some(write), outcome: None, reply });
-        let sent = lock(&self.shared.jobs).as_ref().map(|jobs| jobs.send(job));
-        if !matches!(sent, Some(Ok(()))) {
-            return Err(closed());
+        let sent = lock(&self.shared.jobs).as_ref().map(|jobs| jobs.try_send(job));
+        match sent {
+            Some(Ok(())) => {}
+            Some(Err(mpsc::TrySendError::Full(_))) => {
+                return Err(StoreError::Unavailable("too many writes are waiting".into()));
+            }
+            None | Some(Err(mpsc::TrySendError::Disconnected(_))) => return Err(closed()),
         }
         answer.await.unwrap_or_else(|_| Err(closed()))
     }
@@ -191,12 +207,7 @@ impl Sqlite {
     /// Checks that the path still names the file opened, so that a
     /// database deleted or replaced under a running server is not ready.
     pub(super) fn check_file(&self) -> Result<(), StoreError> {
-        let shared = &*self.shared;
-        if shared.file.is_some() && file_id(&shared.path) == shared.file {
-            return Ok(());
-        }
-        let message = format!("{} was removed or replaced", shared.path.display());
-        Err(StoreError::Unavailable(message.into()))
+        Ok(self.shared.file.check()?)
     }
 
     /// Returns the use of the reader and writer connections, for the metrics.
@@ -227,6 +238,30 @@ impl Sqlite {
         }
         let idle = std::mem::take(&mut *lock(&self.shared.idle_readers));
         self.shared.open_readers.fetch_sub(idle.len() as u32, Ordering::Relaxed);
+    }
+}
+
+/// The database file as opened, so that its deletion or replacement under a
+/// running server is noticed: writes would go to a file no process can
+/// open again, and new readers would open another file.
+#[derive(Clone, Debug)]
+struct DatabaseFile {
+    path: PathBuf,
+    /// Device and inode.
+    id: Option<(u64, u64)>,
+}
+
+impl DatabaseFile {
+    /// Fails as SQLite does for a file it cannot open when the path no
+    /// longer names the file opened.
+    fn check(&self) -> rusqlite::Result<()> {
+        if self.id.is_some() && file_id(&self.path) == self.id {
+            return Ok(());
+        }
+        Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+            Some(format!("{} was removed or replaced", self.path.display())),
+        ))
     }
 }
 
@@ -274,8 +309,11 @@ fn open_reader(path: &Path) -> Result<Connection, StoreError> {
 
 /// A write waiting for the writer thread.
 trait Job: Send {
-    /// Runs the write in a savepoint of `transaction`.
+    /// Runs the write in a savepoint of `transaction`, unless its caller
+    /// has stopped waiting.
     fn run(&mut self, transaction: &mut Transaction<'_>);
+    /// Returns a copy of the write's error, if it ran and failed.
+    fn error(&self) -> Option<rusqlite::Error>;
     /// Sends the caller its result once the transaction has ended: the
     /// write's outcome when `batch` committed, or else `batch`'s error.
     fn finish(self: Box<Self>, batch: &rusqlite::Result<()>);
@@ -294,6 +332,11 @@ where
 {
     fn run(&mut self, transaction: &mut Transaction<'_>) {
         let Some(write) = self.write.take() else { return };
+        // As on PostgreSQL, a caller that gave up (a client that hung up)
+        // changes nothing, unless its write had already started.
+        if self.reply.is_closed() {
+            return;
+        }
         self.outcome = Some(transaction.savepoint().and_then(|mut savepoint| {
             let value = write(&mut savepoint)?;
             savepoint.commit()?;
@@ -301,12 +344,20 @@ where
         }));
     }
 
+    fn error(&self) -> Option<rusqlite::Error> {
+        match &self.outcome {
+            Some(Err(error)) => Some(copy_error(error)),
+            _ => None,
+        }
+    }
+
     fn finish(self: Box<Self>, batch: &rusqlite::Result<()>) {
         let result = match (batch, self.outcome) {
             (Ok(()), Some(outcome)) => outcome.map_err(StoreError::from),
             (Err(error), _) => Err(StoreError::from(copy_error(error))),
-            // Only a write that panicked has no outcome, and its savepoint
-            // was rolled back as the panic unwound.
+            // A write whose caller left has no outcome and no one to send it
+            // to. Otherwise only a write that panicked has none, and its
+            // savepoint was rolled back as the panic unwound.
             (Ok(()), None) => Err(StoreError::Database("the write panicked".into())),
         };
         // The caller may have gone. The committed write is kept either way.
@@ -316,27 +367,67 @@ where
 
 fn run_writer(
     mut connection: Connection,
+    file: &DatabaseFile,
     queue: &mpsc::Receiver<Box<dyn Job>>,
     writing: &AtomicBool,
 ) {
-    while let Ok(first) = queue.recv() {
+    let mut waiting = VecDeque::new();
+    loop {
+        if waiting.is_empty() {
+            let Ok(job) = queue.recv() else { return };
+            waiting.push_back(job);
+        }
+        waiting.extend(queue.try_iter().take(MAX_BATCH.saturating_sub(waiting.len())));
         writing.store(true, Ordering::Relaxed);
-        let mut batch = vec![first];
-        batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        let committed = connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .and_then(|mut transaction| {
-                for job in &mut batch {
-                    // A panic fails its own write, not the thread.
-                    let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut transaction)));
-                }
-                transaction.commit()
-            });
-        for job in batch {
+        let (done, committed) = run_batch(&mut connection, file, &mut waiting);
+        for job in done {
             job.finish(&committed);
+        }
+        // A failed rollback leaves the transaction open, and every later
+        // BEGIN would fail.
+        if !connection.is_autocommit() {
+            let _ = connection.execute_batch("ROLLBACK");
         }
         writing.store(false, Ordering::Relaxed);
     }
+}
+
+/// Runs writes from the front of `waiting` in one transaction, commits it,
+/// and returns the writes run with the outcome of the commit.
+///
+/// Some errors, such as a full disk, make SQLite roll back the whole
+/// transaction. The batch then ends at the write that caused it: the writes
+/// run so far share its error, and the rest stay waiting for the next batch.
+fn run_batch(
+    connection: &mut Connection,
+    file: &DatabaseFile,
+    waiting: &mut VecDeque<Box<dyn Job>>,
+) -> (Vec<Box<dyn Job>>, rusqlite::Result<()>) {
+    let begun = file
+        .check()
+        .and_then(|()| connection.transaction_with_behavior(TransactionBehavior::Immediate));
+    let mut transaction = match begun {
+        Ok(transaction) => transaction,
+        Err(error) => return (waiting.drain(..).collect(), Err(error)),
+    };
+    let mut done = Vec::with_capacity(waiting.len());
+    while let Some(mut job) = waiting.pop_front() {
+        // A panic fails its own write, not the thread.
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| job.run(&mut transaction)));
+        let ended = transaction.is_autocommit();
+        let error = job.error();
+        done.push(job);
+        if ended {
+            let error = error.unwrap_or_else(|| {
+                rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                    Some("the transaction was rolled back".into()),
+                )
+            });
+            return (done, Err(error));
+        }
+    }
+    (done, transaction.commit())
 }
 
 /// Copies an error that every write of a batch must report.
@@ -367,7 +458,8 @@ fn prepare<'c>(
             .and_then(|name| name.strip_prefix('$'))
             .and_then(|number| number.parse::<usize>().ok());
         let arg = number
-            .and_then(|number| args.get(number.wrapping_sub(1)))
+            .and_then(|number| number.checked_sub(1))
+            .and_then(|index| args.get(index))
             .ok_or(rusqlite::Error::InvalidParameterCount(index, args.len()))?;
         statement.raw_bind_parameter(index, arg)?;
     }
@@ -411,6 +503,7 @@ pub(super) fn fetch_optional<T: FromSqlite>(
 
 /// A type built from one row of a SQLite result.
 pub(super) trait FromSqlite: Sized {
+    /// Decodes `row`.
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
 }
 
@@ -476,25 +569,119 @@ mod tests {
         assert_eq!(row, Some((2, 1)));
     }
 
+    /// Queues a write that blocks the writer thread until the returned
+    /// sender is dropped, so that the writes queued meanwhile share a
+    /// batch.
+    async fn hold_writer(db: &Sqlite) -> mpsc::Sender<()> {
+        let (release, held) = mpsc::channel::<()>();
+        let (started, running) = oneshot::channel();
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.write(move |_| {
+                let _ = started.send(());
+                let _ = held.recv();
+                Ok(())
+            })
+            .await
+        });
+        running.await.unwrap();
+        release
+    }
+
+    /// Spawns `write` and lets it reach the writer's queue.
+    async fn queue<T: Send + 'static>(
+        write: impl Future<Output = T> + Send + 'static,
+    ) -> tokio::task::JoinHandle<T> {
+        let task = tokio::spawn(write);
+        tokio::task::yield_now().await;
+        task
+    }
+
     #[tokio::test]
     async fn failed_write_leaves_batch_committed() {
         let (db, _dir) = open_temp().await;
+        let release = hold_writer(&db).await;
 
-        // Spawned, the writes queue together and are committed in batches.
-        let tasks: Vec<_> = (0..50)
-            .map(|key| {
-                let db = db.clone();
-                tokio::spawn(async move { insert(&db, key % 40).await })
-            })
-            .collect();
-        let mut results = Vec::new();
+        let mut tasks = Vec::new();
+        for key in 0..50 {
+            let db = db.clone();
+            tasks.push(queue(async move { insert(&db, key % 40).await }).await);
+        }
+        drop(release);
+        let mut conflicts = 0;
         for task in tasks {
-            results.push(task.await.unwrap());
+            conflicts += usize::from(matches!(task.await.unwrap(), Err(StoreError::Conflict)));
         }
 
-        let conflicts = results.iter().filter(|r| matches!(r, Err(StoreError::Conflict))).count();
         assert_eq!(conflicts, 10);
         assert_eq!(count(&db), 40);
+    }
+
+    /// `INSERT OR ROLLBACK` ends the whole transaction, as a full disk
+    /// does: the writes before it in the batch fail with it, and those
+    /// after it are committed in the next batch.
+    #[tokio::test]
+    async fn transaction_rollback_ends_batch_early() {
+        let (db, _dir) = open_temp().await;
+        insert(&db, 0).await.unwrap();
+        let release = hold_writer(&db).await;
+
+        let before = queue({
+            let db = db.clone();
+            async move { insert(&db, 1).await }
+        })
+        .await;
+        let failing = queue({
+            let db = db.clone();
+            async move {
+                db.write(|savepoint| {
+                    execute(savepoint, "INSERT OR ROLLBACK INTO t (k) VALUES (0)", &[])
+                })
+                .await
+            }
+        })
+        .await;
+        let after = queue({
+            let db = db.clone();
+            async move { insert(&db, 2).await }
+        })
+        .await;
+        drop(release);
+
+        assert!(before.await.unwrap().is_err());
+        assert!(matches!(failing.await.unwrap(), Err(StoreError::Conflict)));
+        assert_eq!(after.await.unwrap().unwrap(), 1);
+        let keys: Vec<(i64,)> =
+            db.read(|connection| fetch_all(connection, "SELECT k FROM t ORDER BY k", &[])).unwrap();
+        assert_eq!(keys, [(0,), (2,)]);
+    }
+
+    #[tokio::test]
+    async fn abandoned_write_changes_nothing() {
+        let (db, _dir) = open_temp().await;
+        let release = hold_writer(&db).await;
+
+        let abandoned = queue({
+            let db = db.clone();
+            async move { insert(&db, 1).await }
+        })
+        .await;
+        abandoned.abort();
+        let _ = abandoned.await;
+        drop(release);
+        insert(&db, 2).await.unwrap();
+
+        assert_eq!(count(&db), 1);
+    }
+
+    #[tokio::test]
+    async fn deleted_file_fails_writes() {
+        let (db, dir) = open_temp().await;
+
+        std::fs::remove_file(dir.path().join("test.db")).unwrap();
+
+        assert!(matches!(insert(&db, 1).await, Err(StoreError::Unavailable(_))));
+        assert!(matches!(db.check_file(), Err(StoreError::Unavailable(_))));
     }
 
     #[tokio::test]
