@@ -84,7 +84,8 @@ impl Metrics {
         self.recorder.describe_gauge(
             POOL_MAX_CONNECTIONS.into(),
             None,
-            "Most connections each database pool may open".into(),
+            "Maximum connections each database pool may open, or for SQLite's readers, keep idle"
+                .into(),
         );
     }
 
