@@ -71,8 +71,8 @@ async fn readyz_fails_while_tables_are_missing(backend: Backend) {
     assert_eq!(restored.status(), 200);
 }
 
-/// A SQLite file deleted under the running server is not ready: the
-/// server's writes would go to a file no one can open again.
+/// A SQLite file deleted under the running server is not ready, since no
+/// later process could open what the server writes.
 #[tokio::test]
 async fn readyz_fails_when_sqlite_file_is_deleted() {
     let app = TestApp::spawn(Backend::Sqlite).await;
