@@ -89,7 +89,7 @@ pub struct IssuedTokens<'a> {
 }
 
 impl IssuedTokens<'_> {
-    /// The statement that stores the pair in session `grant_id`.
+    /// Returns the statement that stores the pair in session `grant_id`.
     fn insert<'s>(&'s self, grant_id: &'s str) -> Step<'s> {
         match self.refresh {
             Some((refresh, refresh_expires_at)) => Step::new(

@@ -174,6 +174,11 @@ enum Arg<'a> {
     Bytes(Cow<'a, [u8]>),
 }
 
+/// Copies what `args` borrow, for a write that runs on another thread.
+fn owned(args: Vec<Arg<'_>>) -> Vec<Arg<'static>> {
+    args.into_iter().map(Arg::into_owned).collect()
+}
+
 impl Arg<'_> {
     fn into_owned(self) -> Arg<'static> {
         match self {
@@ -281,8 +286,7 @@ impl<'a> Step<'a> {
     }
 
     fn into_owned(self) -> Step<'static> {
-        let args = self.args.into_iter().map(Arg::into_owned).collect();
-        Step { sql: self.sql, args, required: self.required }
+        Step { sql: self.sql, args: owned(self.args), required: self.required }
     }
 }
 
@@ -305,7 +309,7 @@ impl Store {
     async fn execute(&self, sql: &'static str, args: Vec<Arg<'_>>) -> Result<u64, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => {
-                let args: Vec<_> = args.into_iter().map(Arg::into_owned).collect();
+                let args = owned(args);
                 db.write(move |savepoint| sqlite::execute(savepoint, sql, &args)).await
             }
             Backend::Postgres(pool) => {
@@ -323,7 +327,7 @@ impl Store {
     ) -> Result<Option<T>, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => {
-                let args: Vec<_> = args.into_iter().map(Arg::into_owned).collect();
+                let args = owned(args);
                 db.write(move |savepoint| sqlite::fetch_optional(savepoint, sql, &args)).await
             }
             Backend::Postgres(pool) => {

@@ -58,8 +58,8 @@ macro_rules! not_paused {
 }
 
 impl LockoutPolicy {
-    /// The parameters `$2` to `$5` of [`pause_until`]: the time, then the
-    /// policy.
+    /// Returns the parameters of a reservation: the row's `key` as `$1`,
+    /// then the time and the policy as `$2` to `$5` of [`pause_until`].
     fn args<'a>(&self, key: super::Arg<'a>, now: UnixTime) -> Vec<super::Arg<'a>> {
         vec![
             key,
