@@ -76,7 +76,7 @@ struct Shared {
     writer: Mutex<Option<JoinHandle<()>>>,
     /// Whether the writer thread is running a batch, for the metrics.
     writing: Arc<AtomicBool>,
-    /// Set by [`Sqlite::close`]; reads and writes then fail.
+    /// Set by [`Sqlite::close`], after which reads and writes fail.
     closed: AtomicBool,
 }
 
@@ -672,6 +672,27 @@ mod tests {
         insert(&db, 2).await.unwrap();
 
         assert_eq!(count(&db), 1);
+    }
+
+    #[tokio::test]
+    async fn full_queue_fails_write_at_once() {
+        let (db, _dir) = open_temp().await;
+        let release = hold_writer(&db).await;
+
+        let mut queued = Vec::new();
+        for key in 0..MAX_QUEUED as i64 {
+            let db = db.clone();
+            queued.push(queue(async move { insert(&db, key).await }).await);
+        }
+        let overflow = insert(&db, -1).await;
+        drop(release);
+        for task in queued {
+            task.await.unwrap().unwrap();
+        }
+
+        let Err(StoreError::Unavailable(cause)) = overflow else { panic!("{overflow:?}") };
+        assert_eq!(cause.to_string(), "too many writes are waiting");
+        assert_eq!(count(&db), MAX_QUEUED as i64);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ use crate::support::{Backend, TestDb};
 
 backend_tests!(
     cli_migrate_succeeds_twice,
+    cli_migrate_refuses_newer_schema,
     cli_user_add_and_list,
     cli_duplicate_username_fails,
     cli_missing_password_line_fails,
@@ -69,15 +70,19 @@ async fn cli_migrate_adopts_sqlx_history() {
     assert_eq!(version, 2);
 }
 
-/// A SQLite file that a later release migrated further is refused, as
-/// PostgreSQL refuses it, instead of being served with an unknown schema.
-#[tokio::test]
-async fn cli_migrate_refuses_newer_schema() {
-    let db = TestDb::create(Backend::Sqlite).await;
+/// A database that a later release migrated further is refused, instead of
+/// being served with a schema this release does not know.
+async fn cli_migrate_refuses_newer_schema(backend: Backend) {
+    let db = TestDb::create(backend).await;
     cli_ok(&db.url, &["migrate"], "");
-    let connection = rusqlite::Connection::open(db.sqlite_path.as_ref().unwrap()).unwrap();
-    connection.pragma_update(None, "user_version", 3).unwrap();
-    drop(connection);
+    let record_later_migration = match backend {
+        Backend::Sqlite => "PRAGMA user_version = 3",
+        Backend::Postgres => {
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, \
+             execution_time) VALUES (3, 'later', TRUE, '\\x00', 0)"
+        }
+    };
+    db.execute(record_later_migration).await;
 
     let output = cli(&db.url, &["migrate"], "");
 

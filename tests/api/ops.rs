@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 use crate::backend_tests;
 use crate::support::{Backend, TestApp, TestDb, assert_error, postgres_url};
@@ -16,19 +15,6 @@ backend_tests!(
     metrics_count_requests_sign_ins_and_tokens,
     server_error_body_names_request_id,
 );
-
-/// Runs one statement on the test's database, beside the server.
-async fn execute(app: &TestApp, sql: &str) {
-    match &app.db.sqlite_path {
-        Some(path) => {
-            rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap();
-        }
-        None => {
-            let mut connection = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-            sqlx::query(sql).execute(&mut connection).await.unwrap();
-        }
-    }
-}
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {
     app.http.get(app.url(path)).send().await.unwrap()
@@ -60,10 +46,10 @@ async fn readyz_returns_ok_with_database(backend: Backend) {
 async fn readyz_fails_while_tables_are_missing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    execute(&app, "ALTER TABLE members RENAME TO members_moved").await;
+    app.db.execute("ALTER TABLE members RENAME TO members_moved").await;
     let missing = get(&app, "/readyz").await;
     let healthy = get(&app, "/healthz").await;
-    execute(&app, "ALTER TABLE members_moved RENAME TO members").await;
+    app.db.execute("ALTER TABLE members_moved RENAME TO members").await;
     let restored = get(&app, "/readyz").await;
 
     assert_error(missing, 503, "temporarily_unavailable").await;
@@ -132,9 +118,9 @@ async fn metrics_count_requests_sign_ins_and_tokens(backend: Backend) {
 async fn server_error_body_names_request_id(backend: Backend) {
     let app = TestApp::spawn(backend).await;
 
-    execute(&app, "ALTER TABLE members RENAME TO members_moved").await;
+    app.db.execute("ALTER TABLE members RENAME TO members_moved").await;
     let response = app.password_grant(json!({})).await;
-    execute(&app, "ALTER TABLE members_moved RENAME TO members").await;
+    app.db.execute("ALTER TABLE members_moved RENAME TO members").await;
 
     let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     let body = assert_error(response, 500, "server_error").await;

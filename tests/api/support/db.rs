@@ -76,6 +76,20 @@ impl TestDb {
     pub fn existing(url: String, sqlite_path: Option<std::path::PathBuf>) -> Self {
         Self { url, sqlite_path, _dir: None, schema: None }
     }
+
+    /// Runs one statement on the database, beside any server using it.
+    pub async fn execute(&self, sql: &str) {
+        match &self.sqlite_path {
+            Some(path) => {
+                rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap();
+            }
+            None => {
+                let mut connection =
+                    PgConnectOptions::from_str(&self.url).unwrap().connect().await.unwrap();
+                sqlx::query(sql).execute(&mut connection).await.unwrap();
+            }
+        }
+    }
 }
 
 impl Drop for TestDb {
